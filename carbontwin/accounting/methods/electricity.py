@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> emissions_purchased_electricity(1000.0, 0.5366)
+>>> round(emissions_purchased_electricity(1000.0, 0.5366), 6)
 536.6
 """
 

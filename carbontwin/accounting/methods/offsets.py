@@ -6,7 +6,7 @@ inventory reports gross, offsets and net side by side.
 
 Examples
 --------
->>> offset_green_electricity(2000.0, 0.5366)
+>>> round(offset_green_electricity(2000.0, 0.5366), 6)
 1073.2
 """
 

@@ -8,7 +8,7 @@ Examples
 --------
 >>> ef_power, ef_heat = plant_supply_factors(100_000.0, 80_000.0, 300_000.0)
 >>> round(ef_power, 6), round(ef_heat, 6)
-(0.610169, 0.135593)
+(0.612245, 0.170068)
 """
 
 from __future__ import annotations

@@ -1,0 +1,233 @@
+"""The tables of the store, as SQLAlchemy 2 declarative models.
+
+Conventions: every timestamp is UTC and comes back timezone-aware on both backends
+(:class:`UtcDateTime`); quantities are floats in the canonical unit named beside them;
+constraint and index names follow :data:`NAMING_CONVENTION` so migrations can find them.
+The schema itself is created by the Alembic migrations, never by ``create_all``; a test
+checks that the migrated schema equals these models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "KINDS",
+    "NAMING_CONVENTION",
+    "ActivityEntryRow",
+    "AuditRow",
+    "Base",
+    "FactorOverrideRow",
+    "QuarantineRow",
+    "ReadingRow",
+    "RegistryRow",
+    "StatisticRow",
+    "UtcDateTime",
+]
+
+#: Kinds of registry records, one per part of a park definition.
+KINDS: tuple[str, ...] = ("park", "zone", "enterprise", "facility", "source", "point", "asset")
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timestamp kept in UTC: aware datetimes in, aware UTC datetimes out.
+
+    SQLite has no time zones, so the value is stored as naive UTC there and marked UTC
+    again when read; PostgreSQL stores ``timestamp with time zone``.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        """Convert an aware datetime to UTC (naive UTC for SQLite)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = f"timestamp {value.isoformat()} has no time zone; pass an aware datetime"
+            raise ValueError(msg)
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """Return the stored timestamp as an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's models."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class RegistryRow(Base):
+    """One version of one record of a park definition.
+
+    A version is valid from ``valid_from`` to ``valid_to`` inclusive; ``valid_to`` is
+    ``NULL`` for the current version. ``data`` is the record's JSON dump; for the ``park``
+    record it holds the park's own fields and ``members`` the ids of its zones,
+    enterprises, facilities, sources, points and assets in their list order.
+    """
+
+    __tablename__ = "registry"
+    __table_args__ = (
+        sa.Index("ix_registry_version", "park_id", "kind", "record_id", "valid_from", unique=True),
+        sa.CheckConstraint(
+            "kind IN ('park', 'zone', 'enterprise', 'facility', 'source', 'point', 'asset')",
+            name="kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    park_id: Mapped[str] = mapped_column(sa.String)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    record_id: Mapped[str] = mapped_column(sa.String)
+    valid_from: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    members: Mapped[dict[str, list[str]] | None] = mapped_column(sa.JSON, nullable=True)
+    changed_by: Mapped[str] = mapped_column(sa.String, default="")
+    changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    note: Mapped[str] = mapped_column(sa.String, default="")
+
+
+class ActivityEntryRow(Base):
+    """An activity entry: a quantity [canonical unit of the source's carrier] over days."""
+
+    __tablename__ = "activity_entries"
+    __table_args__ = (sa.Index(None, "park_id", "source", "start"),)
+
+    id: Mapped[str] = mapped_column(sa.String, primary_key=True)
+    park_id: Mapped[str] = mapped_column(sa.String)
+    source: Mapped[str] = mapped_column(sa.String)
+    stream: Mapped[str] = mapped_column(sa.String, default="")
+    start: Mapped[dt.date] = mapped_column(sa.Date)
+    end: Mapped[dt.date] = mapped_column(sa.Date)
+    quantity: Mapped[float] = mapped_column(sa.Double)
+    unit: Mapped[str] = mapped_column(sa.String)
+    origin: Mapped[str] = mapped_column(sa.String(16))
+    quality: Mapped[str] = mapped_column(sa.String(16))
+    ref: Mapped[str] = mapped_column(sa.String, default="")
+    entered_by: Mapped[str] = mapped_column(sa.String, default="")
+    batch_id: Mapped[str | None] = mapped_column(sa.String, nullable=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class ReadingRow(Base):
+    """A raw reading of a metering point, keyed by (point, time).
+
+    ``ts`` [ms since the epoch, UTC], ``value`` [the point's unit], ``quality`` (an
+    integer code).
+    """
+
+    __tablename__ = "readings"
+
+    point_id: Mapped[str] = mapped_column(sa.String, primary_key=True)
+    ts: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    value: Mapped[float] = mapped_column(sa.Double)
+    quality: Mapped[int] = mapped_column(sa.SmallInteger)
+    batch_id: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+
+
+class StatisticRow(Base):
+    """A statistic of an enterprise or the park over days ``start`` to ``end``."""
+
+    __tablename__ = "statistics"
+    __table_args__ = (sa.Index(None, "park_id", "entity", "name"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    park_id: Mapped[str] = mapped_column(sa.String)
+    entity: Mapped[str] = mapped_column(sa.String)
+    name: Mapped[str] = mapped_column(sa.String)
+    start: Mapped[dt.date] = mapped_column(sa.Date)
+    end: Mapped[dt.date] = mapped_column(sa.Date)
+    value: Mapped[float] = mapped_column(sa.Double)
+    unit: Mapped[str] = mapped_column(sa.String)
+    ref: Mapped[str] = mapped_column(sa.String, default="")
+
+
+class FactorOverrideRow(Base):
+    """A factor override of a park; revoked overrides stay, with who revoked them and why."""
+
+    __tablename__ = "factor_overrides"
+    __table_args__ = (sa.Index(None, "park_id", "factor"),)
+
+    id: Mapped[str] = mapped_column(sa.String, primary_key=True)
+    park_id: Mapped[str] = mapped_column(sa.String)
+    factor: Mapped[str] = mapped_column(sa.String)
+    value: Mapped[float] = mapped_column(sa.Double)
+    unit: Mapped[str] = mapped_column(sa.String)
+    applies_to: Mapped[str] = mapped_column(sa.String(16))
+    target: Mapped[str] = mapped_column(sa.String, default="")
+    valid_from: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    valid_to: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    reason: Mapped[str] = mapped_column(sa.String)
+    source: Mapped[str] = mapped_column(sa.String, default="")
+    created_by: Mapped[str] = mapped_column(sa.String, default="")
+    revoked: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+    revoked_reason: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+
+
+class QuarantineRow(Base):
+    """A row that did not land, with the rule it broke; released rows stay, marked."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (sa.Index(None, "park_id", "released_at"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    park_id: Mapped[str] = mapped_column(sa.String)
+    rule: Mapped[str] = mapped_column(sa.String)
+    reason: Mapped[str] = mapped_column(sa.String)
+    origin: Mapped[str] = mapped_column(sa.String, default="")
+    ref: Mapped[str] = mapped_column(sa.String, default="")
+    row: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    released_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    released_by: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+
+
+class AuditRow(Base):
+    """One entry of the append-only, hash-chained audit log.
+
+    ``hash`` is the SHA-256 (hex) of the canonical JSON of the row's other fields,
+    ``prev_hash`` included; ``prev_hash`` is the hash of the row before (64 zeros for
+    the first row). See :func:`carbontwin.store.repository.audit_hash`.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        sa.Index(None, "actor"),
+        sa.Index(None, "action"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(sa.String)
+    action: Mapped[str] = mapped_column(sa.String)
+    object: Mapped[str] = mapped_column(sa.String)
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    outcome: Mapped[str] = mapped_column(sa.String(16))
+    client: Mapped[str] = mapped_column(sa.String, default="")
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
