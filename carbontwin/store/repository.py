@@ -490,6 +490,7 @@ class Store:
         created: list[str] = []
         changed: list[str] = []
         retired: list[str] = []
+        inserts: list[dict[str, Any]] = []
         with self._writing(f"saving park {park.id!r}") as session:
             of_park = RegistryRow.park_id == park.id
             first_from, last_from, last_to = session.execute(
@@ -541,19 +542,19 @@ class Store:
                         cur.valid_to = closed_on
                     target = same_day.get(key)
                 if target is None:
-                    session.add(
-                        RegistryRow(
-                            park_id=park.id,
-                            kind=key[0],
-                            record_id=key[1],
-                            valid_from=valid_from,
-                            valid_to=None,
-                            data=data,
-                            members=mem,
-                            changed_by=changed_by,
-                            changed_at=now,
-                            note=note,
-                        )
+                    inserts.append(
+                        {
+                            "park_id": park.id,
+                            "kind": key[0],
+                            "record_id": key[1],
+                            "valid_from": valid_from,
+                            "valid_to": None,
+                            "data": data,
+                            "members": mem,
+                            "changed_by": changed_by,
+                            "changed_at": now,
+                            "note": note,
+                        }
                     )
                 else:
                     target.data = data
@@ -562,12 +563,12 @@ class Store:
                     target.changed_by = changed_by
                     target.changed_at = now
                     target.note = note
-                # The old version must be closed before a same-day row is reopened.
-                session.flush()
             for key, cur in current.items():
                 if key not in records:
                     cur.valid_to = closed_on
                     retired.append(f"{key[0]}:{key[1]}")
+            if inserts:
+                session.execute(sa.insert(RegistryRow), inserts)
             written = len(created) + len(changed) + len(retired)
             self._append_audit(
                 session,
@@ -708,6 +709,24 @@ class Store:
                 .order_by(RegistryRow.valid_from, RegistryRow.id)
             ).all()
         return [_version_dict(r) for r in rows]
+
+    def parks(self) -> list[str]:
+        """Return the ids of the stored parks, sorted.
+
+        Examples
+        --------
+        >>> with Store.open("sqlite://") as store:
+        ...     store.parks()
+        []
+        """
+        query = (
+            sa.select(RegistryRow.record_id)
+            .where(RegistryRow.kind == "park")
+            .distinct()
+            .order_by(RegistryRow.record_id)
+        )
+        with self._reading("listing the stored parks") as session:
+            return list(session.scalars(query))
 
     # Activity entries ------------------------------------------------------------------
     def add_entries(

@@ -149,8 +149,7 @@ def test_new_enterprise_appears_from_its_date(store: Store, park) -> None:
     store.save_park(park, D0)
     later = park.model_copy(deep=True)
     later.enterprises.append(
-        Enterprise(id="E4", name="Lime Co.", uscc="91110000600037341L", industry="C3012",
-                   zone="Z1")
+        Enterprise(id="E4", name="Lime Co.", uscc="91110000600037341L", industry="C3012", zone="Z1")
     )
     store.save_park(later, D1)
     assert [e.id for e in store.load_park(park.id, D0).enterprises] == ["E1", "E2", "E3"]

@@ -72,8 +72,12 @@ def test_sqlite_connections_get_pragmas(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     # synchronous=NORMAL is 1; the directory of the file was created.
-    assert pragma == {"journal_mode": "wal", "busy_timeout": 5000, "synchronous": 1,
-                      "foreign_keys": 1}
+    assert pragma == {
+        "journal_mode": "wal",
+        "busy_timeout": 5000,
+        "synchronous": 1,
+        "foreign_keys": 1,
+    }
     assert (tmp_path / "sub" / "x.db").exists()
 
 
@@ -84,12 +88,12 @@ def test_postgresql_url_gets_psycopg_driver() -> None:
 
 @pytest.mark.parametrize("url", ["mysql://u@h/db", "postgresql+psycopg2://u@h/db", "nonsense"])
 def test_unsupported_urls_are_refused(url: str) -> None:
-    with pytest.raises(ValidationError, match="sqlite|postgresql"):
+    with pytest.raises(ValidationError, match=r"sqlite|postgresql"):
         create_engine_for(url)
 
 
 def test_unreachable_server_is_a_store_error() -> None:
-    with pytest.raises(StoreError, match="cannot migrate the database at .*:\\*\\*\\*@"):
+    with pytest.raises(StoreError, match=r"cannot migrate the database at .*:\*\*\*@"):
         Store.open("postgresql+psycopg://nobody:secret@127.0.0.1:1/none?connect_timeout=2")
 
 
