@@ -20,6 +20,7 @@ def test_round_trip_equals_the_park(store: Store, park) -> None:
     loaded = store.load_park(park.id, D0)
     assert loaded == park
     assert store.load_park(park.id, dt.date(2030, 1, 1)) == park
+    assert store.parks() == ["testpark"]
 
 
 def test_demo_park_round_trip(store: Store) -> None:
