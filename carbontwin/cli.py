@@ -1,0 +1,216 @@
+"""The ``carbontwin`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from carbontwin.accounting import FactorLibrary
+from carbontwin.core.errors import ValidationError
+from carbontwin.locales import text
+from carbontwin.runtime import accounting as uc
+from carbontwin.runtime import registry as reg
+
+app = typer.Typer(help=text("app.help"), no_args_is_help=True, add_completion=False)
+factors_app = typer.Typer(help=text("factors.help"), no_args_is_help=True)
+app.add_typer(factors_app, name="factors")
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(2)
+
+
+def _progress(label: str) -> tuple[Progress, object]:
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+        "{task.completed}/{task.total}"), console=err, transient=True)
+    return bar, bar.add_task(label, total=1)
+
+
+def _print_table(df, title: str, lang: str) -> None:  # noqa: ANN001 - pandas frame
+    table = Table(title=title, show_lines=False)
+    for col in df.columns:
+        table.add_column(text(f"col.{col}", lang), justify="right" if col not in (
+            "period", "level") else "left")
+    for _, row in df.iterrows():
+        table.add_row(*[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table)
+
+
+def _print_validation(run: uc.AccountRun, lang: str) -> None:
+    summary = run.validation.summary()
+    if not summary.get("accepted") and not summary.get("quarantined"):
+        return
+    table = Table(title=text("validation.title", lang, accepted=summary.get("accepted", 0),
+                             quarantined=summary.get("quarantined", 0)))
+    table.add_column(text("validation.rule", lang))
+    table.add_column(text("validation.reason", lang))
+    for q in run.validation.quarantine:
+        table.add_row(q.rule, q.reason)
+    console.print(table)
+
+
+def _run_account(park_spec: str, activity: list[Path], period: str, by: str, fmt: str,
+                 level: str, lang: str, output: Path | None, store_url: str | None,
+                 stored: bool, as_of: str | None) -> None:
+    try:
+        if store_url or stored or as_of:
+            store = reg.open_store(store_url)
+            park_id = uc.resolve_park(park_spec).id if park_spec != "-" else None
+            day = dt.date.fromisoformat(as_of) if as_of else None
+            park, entries, overrides = reg.stored_inputs(store, park_spec, park_id, day,
+                                                         period, stored)
+        else:
+            park, entries, overrides = uc.resolve_park(park_spec), [], []
+        bar, task = _progress(text("progress.reading", lang))
+        with bar:
+            def tick(_label: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=max(total, 1))
+            run = uc.account(park, period, activity=activity, entries=entries,
+                             overrides=overrides, progress=tick)
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    for w in run.inventory.warnings:
+        err.print(f"[yellow]{text('warning', lang)}:[/] {w}")
+    if fmt == "table":
+        title = text("account.title", lang, park=park.name_zh if lang == "zh" and park.name_zh
+                     else park.name, start=run.period.start, end=run.period.end)
+        _print_table(uc.summary_table(run, by, level), title, lang)
+        _print_validation(run, lang)
+        return
+    out = uc.export_inventory(run, fmt, by, level, output)
+    if output:
+        err.print(text("written", lang, path=output))
+    elif isinstance(out, bytes):
+        sys.stdout.buffer.write(out)
+    else:
+        sys.stdout.write(out + ("" if out.endswith("\n") else "\n"))
+
+
+@app.command(help=text("account.help"))
+def account(
+    park: str = typer.Argument(..., help="park YAML file, or 'demo'"),
+    activity: list[Path] = typer.Option([], "--activity", "-a",
+                                        help="activity file (.csv or .xlsx); repeatable"),
+    period: str = typer.Option(..., "--period", "-p", help="2025, 2025-Q1, 2025-03, A/B"),
+    by: str = typer.Option("month", "--by", help="year, quarter, month or day"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json or xlsx"),
+    level: str = typer.Option("park", "--level", help="park, zone, industry or enterprise"),
+    lang: str = typer.Option("en", "--lang", help="en or zh"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="write to this file"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    stored: bool = typer.Option(False, "--stored", help="use activity stored in the database"),
+    as_of: str | None = typer.Option(None, "--as-of",
+                                     help="rebuild the registry as it was on this date"),
+) -> None:
+    """Account a park for a period."""
+    if fmt == "xlsx" and output is None:
+        _fail(ValidationError("--format xlsx needs --output FILE.xlsx"))
+    _run_account(park, activity, period, by, fmt, level, lang, output, store_url, stored,
+                 as_of)
+
+
+@app.command("import", help=text("import.help"))
+def import_(
+    park: str = typer.Argument(..., help="park YAML file, or 'demo'"),
+    files: list[Path] = typer.Argument(..., help="activity files (.csv or .xlsx)"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    user: str = typer.Option("cli", "--user", help="who imports (for the audit log)"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Validate files, store good rows and quarantine bad ones, with an audit record."""
+    try:
+        store = reg.open_store(store_url)
+        summary = reg.import_files(store, uc.resolve_park(park), files, user)
+    except (ValidationError, ValueError, OSError) as exc:
+        _fail(exc)
+        return
+    table = Table(title=text("validation.title", lang, accepted=summary.get("accepted", 0),
+                             quarantined=summary.get("quarantined", 0)))
+    table.add_column(text("validation.rule", lang))
+    table.add_column(text("validation.count", lang), justify="right")
+    for k, v in sorted(summary.items()):
+        table.add_row(k, str(v))
+    console.print(table)
+
+
+@app.command(help=text("demo.help"))
+def demo(lang: str = typer.Option("en", "--lang")) -> None:
+    """Account the demo park for 2025 by month from the shipped sample activity."""
+    _run_account("demo", uc.demo_activity_paths(), "2025", "month", "table", "park", lang,
+                 None, None, False, None)
+    _run_account("demo", uc.demo_activity_paths()[:1], "2025", "year", "table", "zone", lang,
+                 None, None, False, None)
+
+
+@factors_app.command("list")
+def factors_list(
+    kind: str | None = typer.Option(None, "--kind", help="ncv, cc, of, grid, gwp, tce ..."),
+    factor_set: str | None = typer.Option(None, "--set", help="only this set"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """List the built-in factors with their provenance."""
+    table = Table()
+    for col in ("key", "set", "value", "unit", "verified", "source"):
+        table.add_column(text(f"factors.{col}", lang), overflow="fold")
+    for f in FactorLibrary.builtin():
+        if (kind and f.kind != kind) or (factor_set and f.set != factor_set):
+            continue
+        table.add_row(f.key, f.set, f"{f.value:g}", f.unit, "yes" if f.verified else "no",
+                      f.source[:80])
+    console.print(table)
+
+
+@factors_app.command("show")
+def factors_show(key: str = typer.Argument(..., help="e.g. ncv:natural_gas")) -> None:
+    """Show every set's value of one factor, with source, clause, year and notes."""
+    rows = FactorLibrary.builtin().find(key)
+    if not rows:
+        _fail(KeyError(f"no factor {key!r}; see 'carbontwin factors list'"))
+    for f in rows:
+        console.print(f"[bold]{f.label}[/]\n  source: {f.source}\n  clause: {f.clause}\n"
+                      f"  year: {f.year}  verified: {f.verified}  ref: {f.ref}  file: {f.file}\n"
+                      f"  notes: {f.notes}")
+
+
+@factors_app.command("set")
+def factors_set(
+    park: str = typer.Argument(..., help="park YAML file, or 'demo'"),
+    key: str = typer.Argument(..., help="factor key, e.g. ncv:natural_gas"),
+    value: float = typer.Argument(...),
+    unit: str = typer.Argument(..., help="unit of the value, e.g. GJ/wNm3"),
+    reason: str = typer.Option(..., "--reason", help="why the default does not apply"),
+    applies_to: str = typer.Option("park", "--applies-to", help="park, enterprise or source"),
+    target: str = typer.Option("", "--target", help="enterprise or source id"),
+    valid_from: str | None = typer.Option(None, "--from"),
+    valid_to: str | None = typer.Option(None, "--to"),
+    source_doc: str = typer.Option("", "--source", help="document the value comes from"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    user: str = typer.Option("cli", "--user"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Override a factor for the park, an enterprise or a source (audited)."""
+    try:
+        store = reg.open_store(store_url)
+        o = reg.set_override(store, uc.resolve_park(park), key=key, value=value, unit=unit,
+                             reason=reason, applies_to=applies_to, target=target,
+                             valid_from=valid_from, valid_to=valid_to, source=source_doc,
+                             user=user)
+    except (ValidationError, ValueError, KeyError) as exc:
+        _fail(exc)
+        return
+    console.print(text("factors.saved", lang, id=o.id, key=key, start=o.valid_from or "…",
+                       end=o.valid_to or "…"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,94 @@
+"""Use cases over the store: keep the park registry, import activity, override factors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from carbontwin.accounting import FactorLibrary
+from carbontwin.accounting.factors import factor_unit
+from carbontwin.core.park import Park
+from carbontwin.core.records import ActivityEntry, FactorOverride
+from carbontwin.core.time import parse_period
+from carbontwin.core.units import conversion_factor
+from carbontwin.runtime import accounting as uc
+from carbontwin.store import Store
+
+__all__ = ["import_files", "open_store", "register_park", "set_override", "stored_inputs"]
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open (and migrate) the store at ``url``; the embedded SQLite file by default."""
+    return Store.open(url)
+
+
+def register_park(store: Store, park: Park, user: str = "cli",
+                  valid_from: dt.date | None = None) -> int:
+    """Record the park definition in the versioned registry; returns versions written.
+
+    The first registration is valid from the earliest enterprise entry date; later
+    ones from ``valid_from`` (default today), so the registry keeps each past state.
+    """
+    if valid_from is None:
+        if park.id in store.parks():
+            valid_from = dt.date.today()
+        else:
+            dates = [e.entry_date for e in park.enterprises if e.entry_date]
+            valid_from = min(dates) if dates else dt.date.today()
+    return store.save_park(park, valid_from, changed_by=user, note="registered from file")
+
+
+def import_files(store: Store, park: Park, files: Sequence[str | Path], user: str = "cli"
+                 ) -> dict[str, int]:
+    """Validate activity files against what is stored, store the good rows, quarantine
+    the bad ones with their reasons, and audit the import. Returns the summary."""
+    register_park(store, park, user)
+    lo, hi = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+    existing = store.entries(park.id, lo, hi)
+    result = uc.import_activity(park, files, existing=existing)
+    batch = f"import-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
+    if result.entries:
+        store.add_entries(park.id, result.entries, batch_id=batch)
+    if result.quarantine:
+        store.quarantine(park.id, result.quarantine)
+    summary = result.summary()
+    store.audit(user, "import", f"park:{park.id}", {"files": [str(f) for f in files],
+                                                    "batch": batch, "summary": summary})
+    return summary
+
+
+def stored_inputs(store: Store, park_spec: str, park_id: str | None, as_of: dt.date | None,
+                  period: str, stored: bool
+                  ) -> tuple[Park, list[ActivityEntry], list[FactorOverride]]:
+    """Return the park (as of a date when given), stored entries and overrides."""
+    park = uc.resolve_park(park_spec)
+    if as_of is not None:
+        park = store.load_park(park_id or park.id, as_of)
+    p = parse_period(period)
+    entries = store.entries(park.id, p.start, p.end) if stored else []
+    return park, entries, store.overrides(park.id)
+
+
+def set_override(store: Store, park: Park, *, key: str, value: float, unit: str, reason: str,
+                 applies_to: str = "park", target: str = "", valid_from: str | None = None,
+                 valid_to: str | None = None, source: str = "", user: str = "cli"
+                 ) -> FactorOverride:
+    """Store a factor override (audited by the store) and return it with its id."""
+    lib = FactorLibrary.builtin()
+    rows = lib.find(key)
+    if not rows:
+        msg = f"no factor {key!r} in the library; see 'carbontwin factors list'"
+        raise KeyError(msg)
+    conversion_factor(factor_unit(unit), factor_unit(rows[0].unit))  # same dimension
+    if applies_to == "enterprise":
+        park.enterprise(target)
+    elif applies_to == "source":
+        park.source(target)
+    o = FactorOverride(factor=key, value=value, unit=unit, applies_to=applies_to,
+                       target=target, reason=reason, source=source, created_by=user,
+                       valid_from=dt.date.fromisoformat(valid_from) if valid_from else None,
+                       valid_to=dt.date.fromisoformat(valid_to) if valid_to else None)
+    register_park(store, park, user)
+    oid = store.add_override(park.id, o, actor=user)
+    return o.model_copy(update={"id": oid})
