@@ -15,7 +15,7 @@ import traceback
 from types import ModuleType
 
 import benchmarks
-from benchmarks._common import RESULTS_DIR, show
+from benchmarks._common import RESULTS_DIR, show, small_requested
 
 
 def discover() -> dict[str, ModuleType]:
@@ -31,29 +31,33 @@ def discover() -> dict[str, ModuleType]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split(
-        "\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
-    parser.add_argument("--small", action="store_true", default=None,
-                        help="a small instance that runs in seconds (also BENCH_SMALL=1)")
+    parser.add_argument(
+        "--small",
+        action="store_true",
+        help="a small instance that runs in seconds (also BENCH_SMALL=1)",
+    )
     args = parser.parse_args(argv)
     known = discover()
     unknown = [n for n in args.names if n not in known]
     if unknown:
-        print(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}",
-              file=sys.stderr)
+        print(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr)
         return 2
+    small = args.small or small_requested()
     status = 0
     for name in args.names or list(known):
-        print(f"running {name}{' (small)' if args.small else ''} ...", flush=True)
+        print(f"running {name}{' (small)' if small else ''} ...", flush=True)
         try:
-            outcome = known[name].run(small=args.small)
+            outcome = known[name].run(small=small)
         except Exception:  # report and go on with the others
             traceback.print_exc()
             status = 1
             continue
         show(outcome)
-    print(f"results in {RESULTS_DIR.name}/")
+    print(f"results in {RESULTS_DIR.parent.name}/{RESULTS_DIR.name}/")
     return status
 
 

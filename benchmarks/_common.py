@@ -27,6 +27,11 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+def small_requested() -> bool:
+    """Return whether the environment asks for small runs (``BENCH_SMALL=1``)."""
+    return os.environ.get("BENCH_SMALL", "").strip().lower() in ("1", "true", "yes")
+
+
 def best_of(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
     """Return the shortest wall time of ``repeat`` calls of ``fn`` [s] and the last result.
 
@@ -99,8 +104,7 @@ class Outcome:
     references: dict[str, str] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    when: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(
-        timespec="seconds"))
+    when: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
     @property
     def met(self) -> dict[str, bool]:
@@ -144,23 +148,37 @@ def show(outcome: Outcome) -> None:
     rows = []
     for key, value in outcome.figures.items():
         verdict = "" if key not in met else ("met" if met[key] else "MISSED")
-        rows.append((key, _fmt(value, outcome.units.get(key, "")),
-                     outcome.references.get(key, ""), outcome.targets.get(key, ""), verdict))
+        rows.append(
+            (
+                key,
+                _fmt(value, outcome.units.get(key, "")),
+                outcome.references.get(key, ""),
+                outcome.targets.get(key, ""),
+                verdict,
+            )
+        )
     try:
         from rich.console import Console
         from rich.table import Table
     except ImportError:  # plain text
         print(f"\n{outcome.name}")
-        widths = [max(len(r[i]) for r in [("figure", "value", "reference", "target", ""),
-                                          *rows]) for i in range(5)]
+        widths = [
+            max(len(r[i]) for r in [("figure", "value", "reference", "target", ""), *rows])
+            for i in range(5)
+        ]
         for r in [("figure", "value", "reference", "target", ""), *rows]:
             print("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
         for note in outcome.notes:
             print(f"  {note}")
         return
     table = Table(title=outcome.name, title_justify="left")
-    for col, justify in (("figure", "left"), ("value", "right"), ("reference", "left"),
-                         ("target", "left"), ("", "left")):
+    for col, justify in (
+        ("figure", "left"),
+        ("value", "right"),
+        ("reference", "left"),
+        ("target", "left"),
+        ("", "left"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for key, value, ref, target, verdict in rows:
         style = {"met": "green", "MISSED": "bold red"}.get(verdict, "")

@@ -14,7 +14,6 @@ Figures: ``seconds``, ``numpy_seconds``, ``vs_numpy``, ``peak_memory_ratio`` and
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 from stdnum.cn import uscc
 
-from benchmarks._common import Outcome, best_of, peak_traced
+from benchmarks._common import Outcome, best_of, peak_traced, small_requested
 from carbontwin.accounting.inventory import Inventory, compute_inventory
 from carbontwin.core.park import Park, park_from_dict
 from carbontwin.core.records import IntervalData
@@ -68,11 +67,6 @@ FULL = Size(enterprises=200, days=365)
 SMALL = Size(enterprises=20, days=30)
 
 
-def small_requested() -> bool:
-    """Return whether the environment asks for the small run (``BENCH_SMALL=1``)."""
-    return os.environ.get("BENCH_SMALL", "").strip().lower() in ("1", "true", "yes")
-
-
 # ----------------------------------------------------------------------------- the park
 def credit_code(serial: int) -> str:
     """Return a valid 18-character unified social credit code for enterprise ``serial``.
@@ -95,41 +89,119 @@ def _sources(k: int, ent: str) -> list[dict[str, Any]]:
     """
     even = k % 2 == 0
     out = [
-        {"id": f"{ent}-NG", "scope": 1, "category": "fuel_combustion",
-         "method": "fuel_combustion", "carrier": "natural_gas", "name": "Gas boilers"},
-        {"id": f"{ent}-DIESEL", "scope": 1, "category": "fuel_combustion",
-         "type": "mobile combustion", "method": "fuel_combustion", "carrier": "diesel",
-         "name": "Forklifts and trucks"},
-        {"id": f"{ent}-CARB", "scope": 1, "category": "process", "method": "carbonates",
-         "carrier": "material:limestone", "name": "Limestone calcination",
-         "params": {"carbonate": "caco3", "purity_frac": round(0.90 + (k % 9) / 100, 2)}},
-        {"id": f"{ent}-HFC", "scope": 1, "category": "fugitive", "method": "fugitive",
-         "carrier": "gas:HFC-134a", "name": "Chiller refrigerant top-ups"},
-        {"id": f"{ent}-WASTE", "scope": 1, "category": "waste_treatment",
-         "method": "waste_incineration", "carrier": "material:waste",
-         "name": "On-site incinerator",
-         "params": {"carbon_frac": round(0.30 + (k % 7) / 100, 2),
-                    "fossil_frac": round(0.40 + (k % 5) / 100, 2)}},
-        {"id": f"{ent}-CO2REC", "scope": 1, "category": "co2_recovery",
-         "method": "co2_recovery", "carrier": "co2", "name": "CO2 sold",
-         "params": {"purity_frac": round(0.95 + (k % 5) / 100, 2)}},
-        {"id": f"{ent}-ELEC", "scope": 2, "category": "purchased_electricity",
-         "method": "purchased_electricity", "carrier": "electricity", "name": "Grid power"},
-        {"id": f"{ent}-HEAT", "scope": 2, "category": "purchased_heat",
-         "method": "purchased_heat", "carrier": "heat", "name": "District heat"},
-        {"id": f"{ent}-EXPORT-E", "scope": 2, "category": "exported_electricity",
-         "method": "exported_electricity", "carrier": "electricity",
-         "name": "Power sold"} if even else
-        {"id": f"{ent}-EXPORT-H", "scope": 2, "category": "exported_heat",
-         "method": "exported_heat", "carrier": "heat", "name": "Heat sold"},
-        {"id": f"{ent}-S3-GOODS", "scope": 3, "category": "scope3_c01", "method": "scope3",
-         "carrier": "other:wCNY", "name": "Purchased goods",
-         "params": {"factor_tco2e_per_unit": round(0.5 + (k % 11) / 20, 3),
-                    "factor_source": "supplier declarations 2024"}} if even else
-        {"id": f"{ent}-S3-FREIGHT", "scope": 3, "category": "scope3_c04", "method": "scope3",
-         "carrier": "other:t*km", "name": "Inbound freight",
-         "params": {"factor_tco2e_per_unit": round(1e-4 * (1 + k % 4), 6),
-                    "factor_source": "freight carrier declarations 2024"}},
+        {
+            "id": f"{ent}-NG",
+            "scope": 1,
+            "category": "fuel_combustion",
+            "method": "fuel_combustion",
+            "carrier": "natural_gas",
+            "name": "Gas boilers",
+        },
+        {
+            "id": f"{ent}-DIESEL",
+            "scope": 1,
+            "category": "fuel_combustion",
+            "type": "mobile combustion",
+            "method": "fuel_combustion",
+            "carrier": "diesel",
+            "name": "Forklifts and trucks",
+        },
+        {
+            "id": f"{ent}-CARB",
+            "scope": 1,
+            "category": "process",
+            "method": "carbonates",
+            "carrier": "material:limestone",
+            "name": "Limestone calcination",
+            "params": {"carbonate": "caco3", "purity_frac": round(0.90 + (k % 9) / 100, 2)},
+        },
+        {
+            "id": f"{ent}-HFC",
+            "scope": 1,
+            "category": "fugitive",
+            "method": "fugitive",
+            "carrier": "gas:HFC-134a",
+            "name": "Chiller refrigerant top-ups",
+        },
+        {
+            "id": f"{ent}-WASTE",
+            "scope": 1,
+            "category": "waste_treatment",
+            "method": "waste_incineration",
+            "carrier": "material:waste",
+            "name": "On-site incinerator",
+            "params": {
+                "carbon_frac": round(0.30 + (k % 7) / 100, 2),
+                "fossil_frac": round(0.40 + (k % 5) / 100, 2),
+            },
+        },
+        {
+            "id": f"{ent}-CO2REC",
+            "scope": 1,
+            "category": "co2_recovery",
+            "method": "co2_recovery",
+            "carrier": "co2",
+            "name": "CO2 sold",
+            "params": {"purity_frac": round(0.95 + (k % 5) / 100, 2)},
+        },
+        {
+            "id": f"{ent}-ELEC",
+            "scope": 2,
+            "category": "purchased_electricity",
+            "method": "purchased_electricity",
+            "carrier": "electricity",
+            "name": "Grid power",
+        },
+        {
+            "id": f"{ent}-HEAT",
+            "scope": 2,
+            "category": "purchased_heat",
+            "method": "purchased_heat",
+            "carrier": "heat",
+            "name": "District heat",
+        },
+        {
+            "id": f"{ent}-EXPORT-E",
+            "scope": 2,
+            "category": "exported_electricity",
+            "method": "exported_electricity",
+            "carrier": "electricity",
+            "name": "Power sold",
+        }
+        if even
+        else {
+            "id": f"{ent}-EXPORT-H",
+            "scope": 2,
+            "category": "exported_heat",
+            "method": "exported_heat",
+            "carrier": "heat",
+            "name": "Heat sold",
+        },
+        {
+            "id": f"{ent}-S3-GOODS",
+            "scope": 3,
+            "category": "scope3_c01",
+            "method": "scope3",
+            "carrier": "other:wCNY",
+            "name": "Purchased goods",
+            "params": {
+                "factor_tco2e_per_unit": round(0.5 + (k % 11) / 20, 3),
+                "factor_source": "supplier declarations 2024",
+            },
+        }
+        if even
+        else {
+            "id": f"{ent}-S3-FREIGHT",
+            "scope": 3,
+            "category": "scope3_c04",
+            "method": "scope3",
+            "carrier": "other:t*km",
+            "name": "Inbound freight",
+            "params": {
+                "factor_tco2e_per_unit": round(1e-4 * (1 + k % 4), 6),
+                "factor_source": "freight carrier declarations 2024",
+            },
+        },
     ]
     for s in out:
         s["enterprise"] = ent
@@ -141,28 +213,35 @@ def build_park(size: Size) -> Park:
     enterprises, sources = [], []
     for k in range(size.enterprises):
         ent = f"E{k + 1:03d}"
-        enterprises.append({
-            "id": ent, "name": f"Enterprise {k + 1}", "uscc": credit_code(k + 1),
-            "industry": INDUSTRIES[k % len(INDUSTRIES)], "zone": ZONES[k % len(ZONES)],
-        })
+        enterprises.append(
+            {
+                "id": ent,
+                "name": f"Enterprise {k + 1}",
+                "uscc": credit_code(k + 1),
+                "industry": INDUSTRIES[k % len(INDUSTRIES)],
+                "zone": ZONES[k % len(ZONES)],
+            }
+        )
         sources.extend(_sources(k, ent)[: size.per_enterprise])
-    doc = {"park": {
-        "id": "bench", "name": "Synthetic benchmark park", "timezone": TIMEZONE,
-        "zones": [{"id": z, "name": f"Zone {z[1:]}"} for z in ZONES],
-        "enterprises": enterprises,
-        "sources": sources,
-    }}
+    doc = {
+        "park": {
+            "id": "bench",
+            "name": "Synthetic benchmark park",
+            "timezone": TIMEZONE,
+            "zones": [{"id": z, "name": f"Zone {z[1:]}"} for z in ZONES],
+            "enterprises": enterprises,
+            "sources": sources,
+        }
+    }
     return park_from_dict(doc, file="<benchmark park>")
 
 
 def build_data(park: Park, size: Size, seed: int = 20250101) -> IntervalData:
     """Build the interval data: one stream per source, ``size.days`` of 15-min values."""
-    index = pd.date_range(START.isoformat(), periods=size.days * PER_DAY, freq="15min",
-                          tz=TIMEZONE)
+    index = pd.date_range(START.isoformat(), periods=size.days * PER_DAY, freq="15min", tz=TIMEZONE)
     rng = np.random.default_rng(seed)
     streams = [s.id for s in park.sources]
-    return IntervalData(index=index, streams=streams,
-                        values=rng.random((len(streams), len(index))))
+    return IntervalData(index=index, streams=streams, values=rng.random((len(streams), len(index))))
 
 
 def group_index(park: Park) -> np.ndarray:
@@ -191,8 +270,9 @@ def carbontwin_pass(park: Park, data: IntervalData, period: str) -> tuple[Invent
     return inv, [inv.dataset("day"), inv.dataset("month"), inv.dataset("year")]
 
 
-def numpy_pass(values: np.ndarray, cells: np.ndarray, n_cells: int,
-               months: np.ndarray) -> tuple[np.ndarray, ...]:
+def numpy_pass(
+    values: np.ndarray, cells: np.ndarray, n_cells: int, months: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """The reference: days per source, cells per day by a sparse product, months, year."""
     n_src, n_t = values.shape
     daily = values.reshape(n_src, n_t // PER_DAY, PER_DAY).sum(axis=2)
@@ -215,8 +295,11 @@ def hand_check(park: Park, inv: Inventory, year_ds: Any, daily: np.ndarray) -> f
             continue
         coef = r.stretches[0].coefficient * inv.gwp[t.gas]
         hand[ent[r.source.enterprise], t.scope - 1] += per_source[r.stream_row] * coef
-    got = (year_ds.emissions_tco2e.sum(("category", "gas"))
-           .transpose("period", "enterprise", "scope").values[0])
+    got = (
+        year_ds.emissions_tco2e.sum(("category", "gas"))
+        .transpose("period", "enterprise", "scope")
+        .values[0]
+    )
     scale = np.abs(hand)
     nz = scale > 0
     if not nz.any() or np.any(got[~nz] != 0):
@@ -224,8 +307,9 @@ def hand_check(park: Park, inv: Inventory, year_ds: Any, daily: np.ndarray) -> f
     return float(np.max(np.abs(got[nz] - hand[nz]) / scale[nz]))
 
 
-def run(*, small: bool | None = None, out_dir: Path | str | None = None,
-        repeat: int = 3) -> Outcome:
+def run(
+    *, small: bool | None = None, out_dir: Path | str | None = None, repeat: int = 3
+) -> Outcome:
     """Run the benchmark, write its result document and return the outcome.
 
     Parameters
@@ -251,8 +335,7 @@ def run(*, small: bool | None = None, out_dir: Path | str | None = None,
     numpy_s, ref = best_of(lambda: numpy_pass(values, cells, n_cells, months), repeat)
     daily = ref[0]
     del ref
-    seconds, (inv, datasets) = best_of(lambda: carbontwin_pass(park, data, size.period),
-                                       repeat)
+    seconds, (inv, datasets) = best_of(lambda: carbontwin_pass(park, data, size.period), repeat)
     year_ds = datasets[-1]
     del datasets
     peak, _ = peak_traced(lambda: carbontwin_pass(park, data, size.period))
@@ -273,13 +356,15 @@ def run(*, small: bool | None = None, out_dir: Path | str | None = None,
             "seconds": f"numpy pass {numpy_s:.4g} s",
             "numpy_seconds": f"reshape-sum + sparse group of {n_cells:,} cells",
             "vs_numpy": "numpy = 1",
-            "peak_memory_ratio": f"input {values.nbytes / 2**20:,.0f} MiB ({shape})",
+            "peak_memory_ratio": f"input {values.nbytes / 1e6:,.0f} MB ({shape})",
             "check_max_rel_diff": "numpy daily sums × coefficient × GWP",
         },
         units=UNITS,
-        notes=[f"{size.enterprises} enterprises, {size.sources:,} sources, {size.days} days "
-               f"of 15-min data; best of {repeat}; peak traced "
-               f"{peak / 2**20:,.0f} MiB in one run"],
+        notes=[
+            f"{size.enterprises} enterprises, {size.sources:,} sources, {size.days} days "
+            f"of 15-min data; best of {repeat}; peak traced "
+            f"{peak / 1e6:,.0f} MB in one run"
+        ],
     )
     outcome.write(out_dir, stem=f"{NAME}-small" if small else NAME)
     return outcome

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from carbontwin.core.carriers import carrier
+from carbontwin.core.fields import quantity
 
 __all__ = ["CATEGORIES", "EmissionSource", "ParamEntry"]
 
@@ -34,7 +35,7 @@ class ParamEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str
-    value: float
+    value: float = quantity("unit of the parameter", "the measured value")
     valid_from: dt.date
     ref: str = ""
 

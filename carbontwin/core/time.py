@@ -103,7 +103,7 @@ def require_aware(index: pd.DatetimeIndex, what: str = "index") -> None:
 def to_utc(index: pd.DatetimeIndex) -> tuple[np.ndarray, str]:
     """Return the index as UTC ``datetime64[ns]`` values and its zone name."""
     require_aware(index)
-    return index.tz_convert("UTC").tz_localize(None).to_numpy(), str(index.tz)
+    return index.tz_convert("UTC").tz_localize(None).as_unit("ns").to_numpy(), str(index.tz)
 
 
 def day_edges(index: pd.DatetimeIndex, timezone: str) -> tuple[list[dt.date], np.ndarray]:
@@ -128,7 +128,7 @@ def day_edges(index: pd.DatetimeIndex, timezone: str) -> tuple[list[dt.date], np
         return [], np.zeros(0, dtype=np.intp)
     local = index.tz_convert(timezone)
     # Integer day numbers of the local wall clock: cheap even for a year of 1-min data.
-    offset = local.tz_localize(None).asi8 // 86_400_000_000_000
+    offset = local.tz_localize(None).as_unit("s").asi8 // 86_400
     if len(offset) > 1 and np.any(np.diff(offset) < 0):
         msg = "interval index must be sorted in time"
         raise ValidationError(msg)

@@ -75,7 +75,11 @@ def default_url() -> str:
 
     Examples
     --------
-    >>> default_url().startswith("sqlite:///") and default_url().endswith("carbontwin.db")
+    >>> import tempfile
+    >>> from unittest import mock
+    >>> with tempfile.TemporaryDirectory() as home:
+    ...     with mock.patch.dict("os.environ", {"CARBONTWIN_HOME": home}):
+    ...         default_url() == f"sqlite:///{Path(home).resolve() / 'carbontwin.db'}"
     True
     """
     home = Path(os.environ.get("CARBONTWIN_HOME") or "~/.carbontwin").expanduser()
@@ -147,9 +151,9 @@ def create_engine_for(url: str) -> Engine:
     SQLite connections get ``journal_mode=WAL``, ``busy_timeout=5000`` [ms],
     ``synchronous=NORMAL`` and ``foreign_keys=ON``, and transactions that SQLAlchemy
     begins (``BEGIN IMMEDIATE`` for writers, see the module notes). The directory of a
-    SQLite file is created when missing; ``sqlite://`` is an in-memory database shared by
-    all the engine's sessions. A PostgreSQL URL without a driver (``postgresql://``) is
-    given the psycopg 3 driver.
+    SQLite file is created when missing; ``sqlite://`` is an in-memory database on one
+    shared connection, for examples and single-threaded use. A PostgreSQL URL without a
+    driver (``postgresql://``) is given the psycopg 3 driver.
 
     Parameters
     ----------

@@ -487,8 +487,9 @@ class Store:
         gets a new version from ``valid_from``; the current one is closed on
         ``valid_from - 1 day``. Records the park no longer lists are closed the same way
         (retired). Unchanged records are left alone. Saving again on the same date
-        corrects that date's versions in place. One audit record (``registry.save``)
-        lists what was created, changed and retired.
+        corrects that date's versions in place (a record added and removed on the same
+        date leaves no version). One audit record (``registry.save``) lists what was
+        created, changed and retired.
 
         Parameters
         ----------
@@ -545,16 +546,6 @@ class Store:
                     sa.select(RegistryRow).where(of_park, RegistryRow.valid_to.is_(None))
                 )
             }
-            same_day = {
-                (r.kind, r.record_id): r
-                for r in session.scalars(
-                    sa.select(RegistryRow).where(
-                        of_park,
-                        RegistryRow.valid_from == valid_from,
-                        RegistryRow.valid_to.is_not(None),
-                    )
-                )
-            }
             for key, data in records.items():
                 mem = members if key[0] == "park" else None
                 cur = current.get(key)
@@ -565,13 +556,9 @@ class Store:
                 ):
                     continue
                 (changed if cur is not None else created).append(f"{key[0]}:{key[1]}")
-                if cur is not None and cur.valid_from == valid_from:
-                    target: RegistryRow | None = cur
-                else:
+                if cur is None or cur.valid_from < valid_from:
                     if cur is not None:
                         cur.valid_to = closed_on
-                    target = same_day.get(key)
-                if target is None:
                     inserts.append(
                         {
                             "park_id": park.id,
@@ -586,17 +573,19 @@ class Store:
                             "note": note,
                         }
                     )
-                else:
-                    target.data = data
-                    target.members = mem
-                    target.valid_to = None
-                    target.changed_by = changed_by
-                    target.changed_at = now
-                    target.note = note
+                else:  # a correction of a version saved on the same day
+                    cur.data = data
+                    cur.members = mem
+                    cur.changed_by = changed_by
+                    cur.changed_at = now
+                    cur.note = note
             for key, cur in current.items():
                 if key not in records:
-                    cur.valid_to = closed_on
                     retired.append(f"{key[0]}:{key[1]}")
+                    if cur.valid_from < valid_from:
+                        cur.valid_to = closed_on
+                    else:  # added and removed on the same day: it never held
+                        session.delete(cur)
             if inserts:
                 session.execute(sa.insert(RegistryRow), inserts)
             written = len(created) + len(changed) + len(retired)

@@ -33,7 +33,7 @@ def _postgres_base_url() -> str:
         return url
     msg = (
         f"{PG_URL_ENV} is not set, so the PostgreSQL tests cannot run; set it to a server, "
-        "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        "e.g. postgresql+psycopg://user@host:5432/dbname"
     )
     if os.environ.get(REQUIRE_PG_ENV) == "1":
         pytest.fail(f"{REQUIRE_PG_ENV}=1 demands PostgreSQL: {msg}", pytrace=False)

@@ -131,6 +131,19 @@ def test_same_day_save_corrects_in_place(store: Store, park) -> None:
     assert store.load_park(park.id, D0) == fixed
 
 
+def test_same_day_add_and_remove_leaves_no_version(store: Store, park) -> None:
+    store.save_park(park, D0)
+    store.save_park(park, D1)
+    extra = park.model_copy(deep=True)
+    extra.zones.append(Zone(id="Z9", name="Mistake"))
+    assert store.save_park(extra, D1) == 2  # the zone and the park's member lists
+    assert store.save_park(park, D1) == 2  # both undone
+    assert store.history(park.id, "zone", "Z9") == []
+    assert len(store.history(park.id, "park", park.id)) == 2
+    assert store.load_park(park.id, D1) == park
+    assert store.load_park(park.id, D0) == park
+
+
 def test_record_retired_and_readded(store: Store, park) -> None:
     store.save_park(park, D0)
     without = park.model_copy(deep=True)
