@@ -25,9 +25,9 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import json
+import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +39,8 @@ from carbontwin.accounting.factors import FactorLibrary, factor_unit
 from carbontwin.accounting.methods import EnergyTerm, MethodContext, Term, get_method
 from carbontwin.accounting.methods.plant import GJ_PER_MWH, plant_supply_factors
 from carbontwin.core.errors import ConsistencyError, ValidationError
-from carbontwin.core.park import Park
+from carbontwin.core.carriers import GASES
+from carbontwin.core.park import Enterprise, Park
 from carbontwin.core.records import ActivityEntry, FactorOverride, IntervalData, stream_key
 from carbontwin.core.sources import CATEGORIES, EmissionSource
 from carbontwin.core.time import Period, day_edges, parse_period, period_groups
@@ -49,10 +50,9 @@ __all__ = ["SCHEMA", "Inventory", "compute_inventory"]
 
 #: Identifier of the inventory's JSON shape (docs/accounting.md).
 SCHEMA = "carbontwin.inventory/1"
-BASE_GASES = ("CO2", "CH4", "N2O")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Stretch:
     """Coefficients of one term over days ``a`` to ``b - 1`` (indices into the days)."""
 
@@ -64,7 +64,7 @@ class _Stretch:
     formula: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _TermRow:
     source: EmissionSource
     stream_row: int
@@ -72,11 +72,86 @@ class _TermRow:
     stretches: list[_Stretch] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _EnergyRow:
     source: EmissionSource
     stream_row: int
     term: EnergyTerm
+
+
+INSTRUMENTS = ("green_power", "gec", "ccer", "self_generated")
+USES = ("consumption", "export", "feedstock", "renewable")
+
+
+@dataclass
+class _Layout:
+    """Cells of the dense result arrays and the sparse matrices that fill them."""
+
+    categories: list[str]
+    gases: list[str]
+    carriers: list[str]
+    emis_cells: np.ndarray
+    emis_group: sp.csr_matrix
+    off_cells: np.ndarray
+    off_group: sp.csr_matrix
+    avoid_cells: np.ndarray
+    avoid_group: sp.csr_matrix
+    energy_cells: np.ndarray
+    energy_group: sp.csr_matrix
+
+    @staticmethod
+    def _group(flat: np.ndarray, cols: np.ndarray, n_cols: int
+               ) -> tuple[np.ndarray, sp.csr_matrix]:
+        cells, inverse = np.unique(flat, return_inverse=True)
+        group = sp.csr_matrix((np.ones(len(cols)), (inverse, cols)),
+                              shape=(len(cells), n_cols))
+        return cells, group
+
+    @classmethod
+    def build(cls, inv: Inventory) -> _Layout:
+        rows = inv.term_rows
+        ent_index = {e: i for i, e in enumerate(inv.enterprises)}
+        emission = [r.term.kind == "emission" for r in rows]
+        present3 = sorted({r.term.category for r, e in zip(rows, emission, strict=True)
+                           if e and r.term.scope == 3})
+        categories = [*CATEGORIES[1], *CATEGORIES[2], *present3]
+        # CO2 always, then the other gases present, in the order of the gas list.
+        present_gases = {r.term.gas for r, e in zip(rows, emission, strict=True) if e}
+        order = {g: i for i, g in enumerate((*GASES, "CO2e"))}
+        gases = ["CO2", *sorted(present_gases - {"CO2"}, key=lambda g: order.get(g, 99))]
+        cat_index = {c: i for i, c in enumerate(categories)}
+        gas_index = {g: i for i, g in enumerate(gases)}
+        n_c, n_g = len(categories), len(gases)
+        cols, flat = [], []
+        ocols, oflat, acols, aflat = [], [], [], []
+        inst_index = {k: i for i, k in enumerate(INSTRUMENTS)}
+        for i, r in enumerate(rows):
+            t, e = r.term, ent_index[r.source.enterprise]
+            if t.kind == "emission":
+                cols.append(i)
+                flat.append(((e * 3 + (t.scope - 1)) * n_c + cat_index[t.category]) * n_g
+                            + gas_index[t.gas])
+            elif t.kind in ("offset", "avoided"):
+                target_cols, target_flat = (ocols, oflat) if t.kind == "offset" else (acols,
+                                                                                     aflat)
+                target_cols.append(i)
+                target_flat.append(e * len(INSTRUMENTS) + inst_index[t.instrument])
+        n = len(rows)
+        emis_cells, emis_group = cls._group(np.array(flat, dtype=np.intp),
+                                            np.array(cols, dtype=np.intp), n)
+        off_cells, off_group = cls._group(np.array(oflat, dtype=np.intp),
+                                          np.array(ocols, dtype=np.intp), n)
+        avoid_cells, avoid_group = cls._group(np.array(aflat, dtype=np.intp),
+                                              np.array(acols, dtype=np.intp), n)
+        carriers = sorted({r.term.carrier for r in inv.energy_rows})
+        car_index = {c: i for i, c in enumerate(carriers)}
+        use_index = {u: i for i, u in enumerate(USES)}
+        eflat = [(ent_index[r.source.enterprise] * len(carriers) + car_index[r.term.carrier])
+                 * len(USES) + use_index[r.term.use] for r in inv.energy_rows]
+        energy_cells, energy_group = cls._group(
+            np.array(eflat, dtype=np.intp), np.arange(len(eflat), dtype=np.intp), len(eflat))
+        return cls(categories, gases, carriers, emis_cells, emis_group, off_cells, off_group,
+                   avoid_cells, avoid_group, energy_cells, energy_group)
 
 
 @dataclass
@@ -111,17 +186,34 @@ class Inventory:
     warnings: list[str] = field(default_factory=list)
 
     # ---------------------------------------------------------------- grouping helpers
-    def _period_matrix(self, by: str, periods: list[Period] | None) -> tuple[list[str],
-                                                                            sp.csr_matrix]:
+    def _reducer(self, by: str, periods: list[Period] | None
+                 ) -> tuple[list[str], Callable[[np.ndarray], np.ndarray]]:
+        """Return period labels and a function summing a (rows × days) array to periods."""
         labels, code = period_groups(self.days, by, periods)
+        n = len(self.days)
+        if by == "day" and len(labels) == n:
+            return labels, lambda arr: arr
+        if n and (code >= 0).all() and (np.diff(code) >= 0).all():
+            starts = np.concatenate(([0], np.flatnonzero(np.diff(code)) + 1))
+
+            def contiguous(arr: np.ndarray) -> np.ndarray:
+                if not arr.shape[0]:
+                    return np.zeros((0, len(labels)))
+                return np.add.reduceat(arr, starts, axis=1)
+
+            return labels, contiguous
         keep = code >= 0
         mat = sp.csr_matrix((np.ones(int(keep.sum())), (np.flatnonzero(keep), code[keep])),
-                            shape=(len(self.days), len(labels)))
-        return labels, mat
+                            shape=(n, len(labels)))
 
-    def _emission_mask(self, kind: str) -> np.ndarray:
-        return np.fromiter((r.term.kind == kind for r in self.term_rows), dtype=bool,
-                           count=len(self.term_rows))
+        def general(arr: np.ndarray) -> np.ndarray:
+            return np.asarray((mat.T @ arr.T).T)
+
+        return labels, general
+
+    @functools.cached_property
+    def _layout(self) -> _Layout:
+        return _Layout.build(self)
 
     def dataset(self, by: str = "month", periods: Sequence[Period | str] | None = None
                 ) -> xr.Dataset:
@@ -143,73 +235,36 @@ class Inventory:
             ``energy_tce`` and ``energy_tce_equivalent`` (period, enterprise, carrier, use).
         """
         custom = [parse_period(p) if isinstance(p, str) else p for p in periods or []]
-        labels, pmat = self._period_matrix(by, custom or None)
-        ent_index = {e: i for i, e in enumerate(self.enterprises)}
-        rows = self.term_rows
-        emis = self._emission_mask("emission")
-        # Cells of emission terms: (enterprise, scope, category, gas).
-        scopes = [1, 2, 3]
-        present3 = sorted({r.term.category for r in rows if r.term.kind == "emission"
-                           and r.term.scope == 3})
-        categories = [*CATEGORIES[1], *CATEGORIES[2], *present3]
-        gases = list(BASE_GASES) + sorted({r.term.gas for r in rows if r.term.kind ==
-                                           "emission"} - set(BASE_GASES))
-        cat_index = {c: i for i, c in enumerate(categories)}
-        gas_index = {g: i for i, g in enumerate(gases)}
-        n_e, n_c, n_g, n_p = len(self.enterprises), len(categories), len(gases), len(labels)
-        flat = np.zeros(len(rows), dtype=np.intp)
-        for i, r in enumerate(rows):
-            if emis[i]:
-                t = r.term
-                flat[i] = (((ent_index[r.source.enterprise] * 3 + (t.scope - 1)) * n_c
-                            + cat_index[t.category]) * n_g + gas_index[t.gas])
-        n_cells = n_e * 3 * n_c * n_g
-        idx = np.flatnonzero(emis)
-        group = sp.csr_matrix((np.ones(len(idx)), (flat[idx], idx)), shape=(n_cells, len(rows)))
-        co2e = (group @ (self.term_tco2e @ pmat)) if len(rows) else np.zeros((n_cells, n_p))
-        mass = (group @ (self.term_gas_t @ pmat)) if len(rows) else np.zeros((n_cells, n_p))
-        shape = (n_e, 3, n_c, n_g, n_p)
-        co2e = np.moveaxis(np.asarray(co2e).reshape(shape), -1, 0)
-        mass = np.moveaxis(np.asarray(mass).reshape(shape), -1, 0)
+        labels, reduce = self._reducer(by, custom or None)
+        lay = self._layout
+        n_e, n_p = len(self.enterprises), len(labels)
 
-        # Offsets and avoided emissions by instrument.
-        instruments = ["green_power", "gec", "ccer", "self_generated"]
-        inst_index = {k: i for i, k in enumerate(instruments)}
-        off = np.zeros((n_p, n_e, len(instruments)))
-        avoided = np.zeros((n_p, n_e, len(instruments)))
-        for kind, target in (("offset", off), ("avoided", avoided)):
-            mask = self._emission_mask(kind)
-            if not mask.any():
-                continue
-            sel = np.flatnonzero(mask)
-            cells = np.array([ent_index[rows[i].source.enterprise] * len(instruments)
-                              + inst_index[rows[i].term.instrument] for i in sel])
-            g = sp.csr_matrix((np.ones(len(sel)), (cells, sel)),
-                              shape=(n_e * len(instruments), len(rows)))
-            vals = np.asarray(g @ (self.term_tco2e @ pmat)).reshape(n_e, len(instruments), n_p)
-            target += np.moveaxis(vals, -1, 0)
+        def scatter(group: sp.csr_matrix, cells: np.ndarray, arr: np.ndarray,
+                    shape: tuple[int, ...]) -> np.ndarray:
+            # Filled in one sequential pass: scattered first writes into a fresh zeroed
+            # mapping fault page by page and cost ten times more.
+            dense = np.empty((int(np.prod(shape)), n_p))
+            dense.fill(0.0)
+            if len(cells):
+                dense[cells] = reduce(group @ arr)
+            return np.moveaxis(dense.reshape(*shape, n_p), -1, 0)
 
-        market = np.asarray(self.market_scope2_tco2e @ pmat).T  # periods × enterprises
-
-        # Energy by (enterprise, carrier, use).
-        carriers = sorted({r.term.carrier for r in self.energy_rows})
-        uses = ["consumption", "export", "feedstock", "renewable"]
-        car_index = {c: i for i, c in enumerate(carriers)}
-        use_index = {u: i for i, u in enumerate(uses)}
-        n_k = len(carriers)
-        ecells = np.array([(ent_index[r.source.enterprise] * n_k + car_index[r.term.carrier])
-                           * len(uses) + use_index[r.term.use] for r in self.energy_rows],
-                          dtype=np.intp)
-        eg = sp.csr_matrix((np.ones(len(ecells)), (ecells, np.arange(len(ecells)))),
-                           shape=(n_e * n_k * len(uses), len(ecells)))
+        shape5 = (n_e, 3, len(lay.categories), len(lay.gases))
+        co2e = scatter(lay.emis_group, lay.emis_cells, self.term_tco2e, shape5)
+        mass = scatter(lay.emis_group, lay.emis_cells, self.term_gas_t, shape5)
+        shape_i = (n_e, len(INSTRUMENTS))
+        off = scatter(lay.off_group, lay.off_cells, self.term_tco2e, shape_i)
+        avoided = scatter(lay.avoid_group, lay.avoid_cells, self.term_tco2e, shape_i)
+        market = reduce(self.market_scope2_tco2e).T  # periods × enterprises
+        shape_k = (n_e, len(lay.carriers), len(USES))
 
         def energy(arr: np.ndarray) -> np.ndarray:
-            if not len(ecells):
-                return np.zeros((n_p, n_e, n_k, len(uses)))
-            out = np.asarray(eg @ (arr @ pmat)).reshape(n_e, n_k, len(uses), n_p)
-            return np.moveaxis(out, -1, 0)
+            return scatter(lay.energy_group, lay.energy_cells, arr, shape_k)
 
-        ent_objs = [self.park.enterprise(e) for e in self.enterprises]
+        scopes = [1, 2, 3]
+        categories, gases, carriers = lay.categories, lay.gases, lay.carriers
+        instruments, uses = list(INSTRUMENTS), list(USES)
+        ent_objs = self.park.enterprises
         coords = {
             "period": labels,
             "enterprise": self.enterprises,
@@ -429,12 +484,13 @@ def _carrier_unit(carrier_id: str) -> str:
 
 
 # ------------------------------------------------------------------------------- compute
-def _breakpoints(source: EmissionSource, park: Park, period: Period,
-                 overrides: list[FactorOverride]) -> list[dt.date]:
-    points = {period.start, period.end + dt.timedelta(days=1)}
-    for y in range(period.start.year + 1, period.end.year + 1):
-        points.add(dt.date(y, 1, 1))
-    ent = park.enterprise(source.enterprise)
+def _breakpoints(source: EmissionSource, ent: Enterprise, period: Period,
+                 overrides: list[FactorOverride], base: list[dt.date]) -> list[dt.date]:
+    """Days on which something a source's coefficients depend on may change."""
+    if not (source.start or source.stop or ent.entry_date or ent.exit_date or
+            source.measured or overrides):
+        return base
+    points = set(base)
     for d in (source.start, ent.entry_date):
         if d:
             points.add(d)
@@ -505,12 +561,16 @@ def compute_inventory(park: Park, period: Period | str, *,
 
     # Streams of every source.
     prepared = []
+    validated: dict[tuple[str, str], object] = {}
     streams: list[str] = []
     units: list[str] = []
     row_of: dict[str, int] = {}
     for s in park.sources:
         method = get_method(s.method)
-        params = method.params(s)
+        vkey = (s.method, repr(s.params))
+        if vkey not in validated:
+            validated[vkey] = method.params(s)
+        params = validated[vkey]
         for name, unit in method.streams(s, params).items():
             key = stream_key(s.id, name)
             row_of[key] = len(streams)
@@ -534,7 +594,10 @@ def compute_inventory(park: Park, period: Period | str, *,
         if k1 > k0:
             if ok.all() and len(rows) == len(streams) and np.array_equal(rows, np.arange(len(
                     rows))):
-                activity[:, first + k0:first + k1] += sums[:, k0:k1]
+                if first + k0 == 0 and k1 - k0 == n_days and sums.shape[1] == n_days:
+                    activity = sums  # the common case: one stream per source, whole period
+                else:
+                    activity[:, first + k0:first + k1] += sums[:, k0:k1]
             else:
                 activity[rows[ok], first + k0:first + k1] += sums[ok, k0:k1]
         for k, r in zip(intervals.streams, rows, strict=True):
@@ -568,17 +631,21 @@ def compute_inventory(park: Park, period: Period | str, *,
     coef = []  # (row, a, b, value)
     ecoef = []  # (row, a, b, physical, tce, tce_eq)
     cache: dict[tuple, tuple[list[Term], list[EnergyTerm]]] = {}
+    ents = {e.id: e for e in park.enterprises}
+    base_points = sorted({period.start, period.end + dt.timedelta(days=1),
+                          *(dt.date(y, 1, 1) for y in range(period.start.year + 1,
+                                                           period.end.year + 1))})
     for s, method, params in prepared:
-        mine = _applicable(overrides, s)
-        points = _breakpoints(s, park, period, mine)
-        ent = park.enterprise(s.enterprise)
-        pkey = json.dumps(s.params, sort_keys=True, default=str) if s.params else ""
+        mine = _applicable(overrides, s) if overrides else []
+        ent = ents[s.enterprise]
+        points = _breakpoints(s, ent, period, mine, base_points)
+        pkey = repr(s.params) if s.params else ""
         for start, stop in zip(points[:-1], points[1:], strict=False):
             if not (s.active_on(start) and ent.active_on(start)):
                 continue
             a, b = (start - period.start).days, (stop - period.start).days
             measured = tuple((m.name, m.value, m.ref) for m in s.measured
-                             if m.valid_from <= start)
+                             if m.valid_from <= start) if s.measured else ()
             ckey = (s.method, s.carrier, s.scope, s.category, pkey, measured, start.year,
                     tuple(o.id or id(o) for o in mine if o.covers(start)),
                     s.id if mine or measured else "")
@@ -606,8 +673,14 @@ def compute_inventory(park: Park, period: Period | str, *,
 
     n_terms = len(term_rows)
     coefficients = np.zeros((n_terms, n_days))
-    for row, a, b, v in coef:
-        coefficients[row, a:b] = v
+    if coef:
+        rows_c = np.array([c[0] for c in coef], dtype=np.intp)
+        whole_c = np.array([c[1] == 0 and c[2] == n_days for c in coef])
+        vals_c = np.array([c[3] for c in coef])
+        coefficients[rows_c[whole_c]] = vals_c[whole_c, None]
+        for j in np.flatnonzero(~whole_c):
+            row, a, b, v = coef[j]
+            coefficients[row, a:b] = v
     stream_rows = np.fromiter((r.stream_row for r in term_rows), dtype=np.intp, count=n_terms)
 
     # Self-owned plants: their own supply factors, per calendar year.
@@ -675,47 +748,64 @@ def compute_inventory(park: Park, period: Period | str, *,
 
     # Energy per row and day.
     n_er = len(energy_rows)
-    e_phys, e_tce, e_eq = (np.zeros((n_er, n_days)) for _ in range(3))
-    for row, a, b, ph, tce, eq in ecoef:
-        e_phys[row, a:b], e_tce[row, a:b], e_eq[row, a:b] = ph, tce, eq
     e_src = np.fromiter((r.stream_row for r in energy_rows), dtype=np.intp, count=n_er)
     act_e = activity[e_src]
-    e_phys, e_tce, e_eq = act_e * e_phys, act_e * e_tce, act_e * e_eq
+    whole = len(ecoef) == n_er and all(a == 0 and b == n_days for _, a, b, *_ in ecoef)
+    if whole:  # one stretch per row: scale each row by its constant
+        order = np.argsort([c[0] for c in ecoef])
+        cols = np.array([c[3:] for c in ecoef], dtype=float).reshape(-1, 3)[order]
+        e_phys, e_tce, e_eq = (act_e * cols[:, j:j + 1] for j in range(3))
+    else:
+        e_phys, e_tce, e_eq = (np.zeros((n_er, n_days)) for _ in range(3))
+        for row, a, b, ph, tce, eq in ecoef:
+            e_phys[row, a:b], e_tce[row, a:b], e_eq[row, a:b] = ph, tce, eq
+        e_phys, e_tce, e_eq = act_e * e_phys, act_e * e_tce, act_e * e_eq
 
     # Market-based scope 2: residual factor on grid power not covered by green instruments.
     enterprises = [e.id for e in park.enterprises]
     ent_index = {e: i for i, e in enumerate(enterprises)}
     n_e = len(enterprises)
-    market = np.zeros((n_e, n_days))
+
+    def by_enterprise(idx: list[int], rows_of_idx: np.ndarray) -> np.ndarray:
+        """Sum rows (one per term in ``idx``) into enterprises."""
+        if not idx:
+            return np.zeros((n_e, n_days))
+        ents_of = [ent_index[term_rows[i].source.enterprise] for i in idx]
+        g = sp.csr_matrix((np.ones(len(idx)), (ents_of, np.arange(len(idx)))),
+                          shape=(n_e, len(idx)))
+        return np.asarray(g @ rows_of_idx)
+
     s2 = [i for i, r in enumerate(term_rows) if r.term.kind == "emission" and r.term.scope == 2]
-    if s2:
-        ents = np.array([ent_index[term_rows[i].source.enterprise] for i in s2])
-        np.add.at(market, ents, term_tco2e[s2])
+    market = by_enterprise(s2, term_tco2e[s2])
     grid = [i for i, r in enumerate(term_rows) if r.term.market == "grid"]
     green = [i for i, r in enumerate(term_rows) if r.term.market == "green"]
     residual_labels: list[str] = []
     if grid:
-        grid_kwh = np.zeros((n_e, n_days))
-        grid_loc = np.zeros((n_e, n_days))
-        green_kwh = np.zeros((n_e, n_days))
-        ge = np.array([ent_index[term_rows[i].source.enterprise] for i in grid])
-        np.add.at(grid_kwh, ge, activity[stream_rows[grid]] * (coefficients[grid] != 0))
-        np.add.at(grid_loc, ge, term_tco2e[grid])
-        if green:
-            gn = np.array([ent_index[term_rows[i].source.enterprise] for i in green])
-            np.add.at(green_kwh, gn, activity[stream_rows[green]] * (coefficients[green] != 0))
+        def active(idx: list[int]) -> np.ndarray:  # activity on the days each term applies
+            return activity[stream_rows[idx]] * (coefficients[idx] != 0)
+
+        grid_kwh = by_enterprise(grid, active(grid))
+        grid_loc = by_enterprise(grid, term_tco2e[grid])
+        green_kwh = by_enterprise(green, active(green))
         residual = np.zeros((n_e, n_days))
+        targeted = {o.target for o in overrides if o.factor == settings.residual_factor
+                    and o.applies_to == "enterprise"}
         for year in sorted(set(years.tolist())):
             sel = years == year
-            for ei, ent_id in enumerate(enterprises):
-                probe = EmissionSource(id=f"{ent_id}:residual", enterprise=ent_id,
+            for ent_id in [None, *sorted(targeted)]:
+                holder = ent_id or enterprises[0] if enterprises else ""
+                probe = EmissionSource(id=f"{holder}:residual", enterprise=holder,
                                        method="purchased_electricity", carrier="electricity",
                                        scope=2, category="purchased_electricity")
-                ctx = MethodContext(library, settings, probe, dt.date(year, 1, 1),
-                                    _applicable(overrides, probe))
-                residual[ei, sel] = ctx.factor(settings.residual_factor, "t/kWh")
-                if ei == 0:
+                applicable = [o for o in overrides if o.applies_to == "park" or (
+                    ent_id is not None and o.applies_to == "enterprise" and o.target == ent_id)]
+                ctx = MethodContext(library, settings, probe, dt.date(year, 1, 1), applicable)
+                value = ctx.factor(settings.residual_factor, "t/kWh")
+                if ent_id is None:
+                    residual[:, sel] = value
                     residual_labels.extend(ctx.used)
+                elif ent_id in ent_index:
+                    residual[ent_index[ent_id], sel] = value
         uncovered = np.maximum(grid_kwh - green_kwh, 0.0)
         market += uncovered * residual - grid_loc
 
