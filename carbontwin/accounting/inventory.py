@@ -83,29 +83,31 @@ INSTRUMENTS = ("green_power", "gec", "ccer", "self_generated")
 USES = ("consumption", "export", "feedstock", "renewable")
 
 
+@dataclass(frozen=True)
+class _Group:
+    """Rows ``cols`` summed into flat cells ``cells[inverse]`` of a dense result."""
+
+    cells: np.ndarray
+    inverse: np.ndarray
+    cols: np.ndarray
+
+    @classmethod
+    def of(cls, flat: list[int], cols: list[int]) -> _Group:
+        cells, inverse = np.unique(np.array(flat, dtype=np.intp), return_inverse=True)
+        return cls(cells, inverse.astype(np.intp), np.array(cols, dtype=np.intp))
+
+
 @dataclass
 class _Layout:
-    """Cells of the dense result arrays and the sparse matrices that fill them."""
+    """The dense result arrays' coordinates, and which rows feed which cells."""
 
     categories: list[str]
     gases: list[str]
     carriers: list[str]
-    emis_cells: np.ndarray
-    emis_group: sp.csr_matrix
-    off_cells: np.ndarray
-    off_group: sp.csr_matrix
-    avoid_cells: np.ndarray
-    avoid_group: sp.csr_matrix
-    energy_cells: np.ndarray
-    energy_group: sp.csr_matrix
-
-    @staticmethod
-    def _group(flat: np.ndarray, cols: np.ndarray, n_cols: int
-               ) -> tuple[np.ndarray, sp.csr_matrix]:
-        cells, inverse = np.unique(flat, return_inverse=True)
-        group = sp.csr_matrix((np.ones(len(cols)), (inverse, cols)),
-                              shape=(len(cells), n_cols))
-        return cells, group
+    emission: _Group
+    offset: _Group
+    avoided: _Group
+    energy: _Group
 
     @classmethod
     def build(cls, inv: Inventory) -> _Layout:
@@ -122,36 +124,26 @@ class _Layout:
         cat_index = {c: i for i, c in enumerate(categories)}
         gas_index = {g: i for i, g in enumerate(gases)}
         n_c, n_g = len(categories), len(gases)
-        cols, flat = [], []
-        ocols, oflat, acols, aflat = [], [], [], []
         inst_index = {k: i for i, k in enumerate(INSTRUMENTS)}
+        parts: dict[str, tuple[list[int], list[int]]] = {
+            "emission": ([], []), "offset": ([], []), "avoided": ([], [])}
         for i, r in enumerate(rows):
             t, e = r.term, ent_index[r.source.enterprise]
+            flat, cols = parts[t.kind]
+            cols.append(i)
             if t.kind == "emission":
-                cols.append(i)
                 flat.append(((e * 3 + (t.scope - 1)) * n_c + cat_index[t.category]) * n_g
                             + gas_index[t.gas])
-            elif t.kind in ("offset", "avoided"):
-                target_cols, target_flat = (ocols, oflat) if t.kind == "offset" else (acols,
-                                                                                     aflat)
-                target_cols.append(i)
-                target_flat.append(e * len(INSTRUMENTS) + inst_index[t.instrument])
-        n = len(rows)
-        emis_cells, emis_group = cls._group(np.array(flat, dtype=np.intp),
-                                            np.array(cols, dtype=np.intp), n)
-        off_cells, off_group = cls._group(np.array(oflat, dtype=np.intp),
-                                          np.array(ocols, dtype=np.intp), n)
-        avoid_cells, avoid_group = cls._group(np.array(aflat, dtype=np.intp),
-                                              np.array(acols, dtype=np.intp), n)
+            else:
+                flat.append(e * len(INSTRUMENTS) + inst_index[t.instrument])
         carriers = sorted({r.term.carrier for r in inv.energy_rows})
         car_index = {c: i for i, c in enumerate(carriers)}
         use_index = {u: i for i, u in enumerate(USES)}
         eflat = [(ent_index[r.source.enterprise] * len(carriers) + car_index[r.term.carrier])
                  * len(USES) + use_index[r.term.use] for r in inv.energy_rows]
-        energy_cells, energy_group = cls._group(
-            np.array(eflat, dtype=np.intp), np.arange(len(eflat), dtype=np.intp), len(eflat))
-        return cls(categories, gases, carriers, emis_cells, emis_group, off_cells, off_group,
-                   avoid_cells, avoid_group, energy_cells, energy_group)
+        return cls(categories, gases, carriers,
+                   _Group.of(*parts["emission"]), _Group.of(*parts["offset"]),
+                   _Group.of(*parts["avoided"]), _Group.of(eflat, list(range(len(eflat)))))
 
 
 @dataclass
@@ -173,12 +165,13 @@ class Inventory:
     activity: np.ndarray  # streams × days, canonical units
     stream_refs: dict[int, list[tuple[int, int, str]]]  # (first day, end day, ref)
     term_rows: list[_TermRow]
-    term_gas_t: np.ndarray  # terms × days, tonnes of gas
-    term_tco2e: np.ndarray  # terms × days
+    #: Tonnes of gas per unit of activity: (terms,) when constant over the run,
+    #: else (terms, days).
+    term_coef: np.ndarray
+    term_gwp: np.ndarray  # (terms,)
     energy_rows: list[_EnergyRow]
-    energy_physical: np.ndarray  # energy rows × days
-    energy_tce: np.ndarray
-    energy_tce_equivalent: np.ndarray
+    #: Physical, tce and coal-equivalent tce per unit: (3, rows) or (3, rows, days).
+    energy_coef: np.ndarray
     market_scope2_tco2e: np.ndarray  # enterprises × days
     plant_factors: dict[str, dict[int, tuple[float, float]]]
     enterprises: list[str]
@@ -215,6 +208,44 @@ class Inventory:
     def _layout(self) -> _Layout:
         return _Layout.build(self)
 
+    @functools.cached_property
+    def term_stream_rows(self) -> np.ndarray:
+        """Row of :attr:`activity` each term multiplies."""
+        return np.fromiter((r.stream_row for r in self.term_rows), dtype=np.intp,
+                           count=len(self.term_rows))
+
+    @functools.cached_property
+    def energy_stream_rows(self) -> np.ndarray:
+        """Row of :attr:`activity` each energy row multiplies."""
+        return np.fromiter((r.stream_row for r in self.energy_rows), dtype=np.intp,
+                           count=len(self.energy_rows))
+
+    def term_gas_t(self, rows: np.ndarray | list[int] | None = None) -> np.ndarray:
+        """Tonnes of gas per term and day (all terms, or those in ``rows``)."""
+        idx = np.arange(len(self.term_rows)) if rows is None else np.asarray(rows, np.intp)
+        coef = self.term_coef[idx]
+        act = self.activity[self.term_stream_rows[idx]]
+        return act * (coef[:, None] if coef.ndim == 1 else coef)
+
+    def term_tco2e(self, rows: np.ndarray | list[int] | None = None) -> np.ndarray:
+        """tCO2e per term and day (all terms, or those in ``rows``)."""
+        idx = np.arange(len(self.term_rows)) if rows is None else np.asarray(rows, np.intp)
+        return self.term_gas_t(idx) * self.term_gwp[idx, None]
+
+    def _weighted(self, cells: np.ndarray, inverse: np.ndarray, cols: np.ndarray,
+                  weight: np.ndarray, coef: np.ndarray, stream_rows: np.ndarray,
+                  reduce: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Sum ``weight × coef × activity`` of rows ``cols`` into ``cells`` per period."""
+        if not len(cols):
+            return np.zeros((0, 0))
+        if coef.ndim == 1:  # constant coefficients: fold them into the grouping matrix
+            mat = sp.csr_matrix((weight * coef[cols], (inverse, stream_rows[cols])),
+                                shape=(len(cells), self.activity.shape[0]))
+            return reduce(np.asarray(mat @ self.activity))
+        mat = sp.csr_matrix((weight, (inverse, np.arange(len(cols)))),
+                            shape=(len(cells), len(cols)))
+        return reduce(np.asarray(mat @ (self.activity[stream_rows[cols]] * coef[cols])))
+
     def dataset(self, by: str = "month", periods: Sequence[Period | str] | None = None
                 ) -> xr.Dataset:
         """Return the inventory over periods of ``by``.
@@ -239,27 +270,32 @@ class Inventory:
         lay = self._layout
         n_e, n_p = len(self.enterprises), len(labels)
 
-        def scatter(group: sp.csr_matrix, cells: np.ndarray, arr: np.ndarray,
-                    shape: tuple[int, ...]) -> np.ndarray:
+        def scatter(group: _Group, coef: np.ndarray, weight: np.ndarray,
+                    stream_rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
             # Filled in one sequential pass: scattered first writes into a fresh zeroed
             # mapping fault page by page and cost ten times more.
             dense = np.empty((int(np.prod(shape)), n_p))
             dense.fill(0.0)
-            if len(cells):
-                dense[cells] = reduce(group @ arr)
+            if len(group.cols):
+                dense[group.cells] = self._weighted(group.cells, group.inverse, group.cols,
+                                                    weight, coef, stream_rows, reduce)
             return np.moveaxis(dense.reshape(*shape, n_p), -1, 0)
 
+        rows_t, gwp = self.term_stream_rows, self.term_gwp
         shape5 = (n_e, 3, len(lay.categories), len(lay.gases))
-        co2e = scatter(lay.emis_group, lay.emis_cells, self.term_tco2e, shape5)
-        mass = scatter(lay.emis_group, lay.emis_cells, self.term_gas_t, shape5)
+        e = lay.emission
+        co2e = scatter(e, self.term_coef, gwp[e.cols], rows_t, shape5)
+        mass = scatter(e, self.term_coef, np.ones(len(e.cols)), rows_t, shape5)
         shape_i = (n_e, len(INSTRUMENTS))
-        off = scatter(lay.off_group, lay.off_cells, self.term_tco2e, shape_i)
-        avoided = scatter(lay.avoid_group, lay.avoid_cells, self.term_tco2e, shape_i)
+        off = scatter(lay.offset, self.term_coef, gwp[lay.offset.cols], rows_t, shape_i)
+        avoided = scatter(lay.avoided, self.term_coef, gwp[lay.avoided.cols], rows_t, shape_i)
         market = reduce(self.market_scope2_tco2e).T  # periods × enterprises
         shape_k = (n_e, len(lay.carriers), len(USES))
+        ones_k = np.ones(len(lay.energy.cols))
 
-        def energy(arr: np.ndarray) -> np.ndarray:
-            return scatter(lay.energy_group, lay.energy_cells, arr, shape_k)
+        def energy(j: int) -> np.ndarray:
+            return scatter(lay.energy, self.energy_coef[j], ones_k, self.energy_stream_rows,
+                           shape_k)
 
         scopes = [1, 2, 3]
         categories, gases, carriers = lay.categories, lay.gases, lay.carriers
@@ -291,11 +327,11 @@ class Inventory:
                                   {"units": "tCO2e"}),
                 "avoided_tco2e": (("period", "enterprise", "instrument"), avoided,
                                   {"units": "tCO2e"}),
-                "energy_physical": (d4, energy(self.energy_physical),
+                "energy_physical": (d4, energy(0),
                                     {"units": "see carrier_unit"}),
-                "energy_tce": (d4, energy(self.energy_tce),
+                "energy_tce": (d4, energy(1),
                                {"units": "tce", "method": "calorific (当量值)"}),
-                "energy_tce_equivalent": (d4, energy(self.energy_tce_equivalent),
+                "energy_tce_equivalent": (d4, energy(2),
                                           {"units": "tce", "method": "coal equivalent (等价值)"}),
             },
             coords=coords,
@@ -379,6 +415,7 @@ class Inventory:
         lo = max((p.start - self.period.start).days, 0)
         hi = min((p.end - self.period.start).days + 1, len(self.days))
         rows = []
+        coef = self.term_coef
         for i, r in enumerate(self.term_rows):
             t, s = r.term, r.source
             if (enterprise and s.enterprise != enterprise) or (source and s.id != source) or (
@@ -389,8 +426,9 @@ class Inventory:
                 a, b = max(st.a, lo), min(st.b, hi)
                 if a >= b:
                     continue
-                act = float(self.activity[r.stream_row, a:b].sum())
-                gas_t = float(self.term_gas_t[i, a:b].sum())
+                act_days = self.activity[r.stream_row, a:b]
+                act = float(act_days.sum())
+                gas_t = float((act_days * (coef[i] if coef.ndim == 1 else coef[i, a:b])).sum())
                 rows.append({
                     "enterprise": s.enterprise, "source": s.id, "stream": t.stream,
                     "method": s.method, "kind": t.kind, "scope": t.scope,
@@ -400,7 +438,7 @@ class Inventory:
                     "coefficient": st.coefficient if t.plant is None else
                     (gas_t / act if act else math.nan),
                     "emissions_t": gas_t,
-                    "emissions_tco2e": float(self.term_tco2e[i, a:b].sum()),
+                    "emissions_tco2e": gas_t * float(self.term_gwp[i]),
                     "gwp": self.gwp_labels.get(t.gas, ""),
                     "factors": "; ".join(st.factors), "formula": st.formula,
                     "activity_refs": "; ".join(ref for ra, rb, ref in self.stream_refs.get(
@@ -672,20 +710,28 @@ def compute_inventory(park: Park, period: Period | str, *,
                 ecoef.append((energy_index[ek], a, b, t.physical, t.tce, t.tce_equivalent))
 
     n_terms = len(term_rows)
-    coefficients = np.zeros((n_terms, n_days))
-    if coef:
-        rows_c = np.array([c[0] for c in coef], dtype=np.intp)
-        whole_c = np.array([c[1] == 0 and c[2] == n_days for c in coef])
-        vals_c = np.array([c[3] for c in coef])
-        coefficients[rows_c[whole_c]] = vals_c[whole_c, None]
-        for j in np.flatnonzero(~whole_c):
-            row, a, b, v = coef[j]
+    plants = {r.term.plant for r in term_rows if r.term.plant}
+    # Coefficients: a vector when every term has one value for the whole run (the common
+    # case, which then needs no terms × days array at all), else terms × days.
+    constant = not plants and len(coef) == n_terms and all(
+        a == 0 and b == n_days for _, a, b, _ in coef)
+    if constant:
+        coefficients = np.zeros(n_terms)
+        for row, _, _, v in coef:
+            coefficients[row] = v
+    else:
+        coefficients = np.zeros((n_terms, n_days))
+        for row, a, b, v in coef:
             coefficients[row, a:b] = v
     stream_rows = np.fromiter((r.stream_row for r in term_rows), dtype=np.intp, count=n_terms)
 
+    def gas_t(idx: list[int]) -> np.ndarray:
+        """Tonnes of gas per day of the terms in ``idx``."""
+        c = coefficients[idx]
+        return activity[stream_rows[idx]] * (c[:, None] if c.ndim == 1 else c)
+
     # Self-owned plants: their own supply factors, per calendar year.
     plant_factors: dict[str, dict[int, tuple[float, float]]] = {}
-    plants = {r.term.plant for r in term_rows if r.term.plant}
     years = np.array([d.year for d in days])
     for plant in sorted(plants):
         plant_factors[plant] = {}
@@ -695,8 +741,7 @@ def compute_inventory(park: Park, period: Period | str, *,
                        and s.facility == plant]
         for year in sorted(set(years.tolist())):
             sel = years == year
-            emitted = float((activity[stream_rows[burn]][:, sel] * coefficients[burn][:, sel]
-                             ).sum()) if burn else 0.0
+            emitted = float(gas_t(burn)[:, sel].sum()) if burn else 0.0
             mwh = sum(activity[row_of[stream_key(g.id, "electricity")], sel].sum()
                       for g in gen_sources) * 1e-3
             gj = sum(activity[row_of[stream_key(g.id, "heat")], sel].sum() for g in gen_sources)
@@ -726,12 +771,7 @@ def compute_inventory(park: Park, period: Period | str, *,
                     f"plant:{plant}@{y}={plant_factors[plant][y][part]:g} {unit}"
                     for y in sorted(set(years[st.a:st.b].tolist()))))
 
-    # Emissions per term and day.
-    if stream_rows.size and n_terms == len(streams) and np.array_equal(stream_rows, np.arange(
-            n_terms)):
-        term_gas_t = activity * coefficients
-    else:
-        term_gas_t = activity[stream_rows] * coefficients
+    # GWP per term.
     gases = sorted({r.term.gas for r in term_rows})
     gwp, gwp_labels = {}, {}
     for g in gases:
@@ -740,26 +780,21 @@ def compute_inventory(park: Park, period: Period | str, *,
             continue
         f = library.get(f"gwp:{g}", gwp_set=settings.gwp_set)
         gwp[g], gwp_labels[g] = f.value, f.label
-    gwp_row = np.array([gwp[r.term.gas] for r in term_rows])
-    if n_terms and np.all(gwp_row == 1.0):
-        term_tco2e = term_gas_t
-    else:
-        term_tco2e = term_gas_t * gwp_row[:, None]
+    gwp_row = np.array([gwp[r.term.gas] for r in term_rows], dtype=float)
 
-    # Energy per row and day.
+    def tco2e(idx: list[int]) -> np.ndarray:
+        return gas_t(idx) * gwp_row[idx, None]
+
+    # Energy coefficients per row: (3, rows) when constant, else (3, rows, days).
     n_er = len(energy_rows)
-    e_src = np.fromiter((r.stream_row for r in energy_rows), dtype=np.intp, count=n_er)
-    act_e = activity[e_src]
-    whole = len(ecoef) == n_er and all(a == 0 and b == n_days for _, a, b, *_ in ecoef)
-    if whole:  # one stretch per row: scale each row by its constant
-        order = np.argsort([c[0] for c in ecoef])
-        cols = np.array([c[3:] for c in ecoef], dtype=float).reshape(-1, 3)[order]
-        e_phys, e_tce, e_eq = (act_e * cols[:, j:j + 1] for j in range(3))
+    if len(ecoef) == n_er and all(a == 0 and b == n_days for _, a, b, *_ in ecoef):
+        energy_coef = np.zeros((3, n_er))
+        for row, _, _, ph, tce, eq in ecoef:
+            energy_coef[:, row] = (ph, tce, eq)
     else:
-        e_phys, e_tce, e_eq = (np.zeros((n_er, n_days)) for _ in range(3))
+        energy_coef = np.zeros((3, n_er, n_days))
         for row, a, b, ph, tce, eq in ecoef:
-            e_phys[row, a:b], e_tce[row, a:b], e_eq[row, a:b] = ph, tce, eq
-        e_phys, e_tce, e_eq = act_e * e_phys, act_e * e_tce, act_e * e_eq
+            energy_coef[:, row, a:b] = np.array([ph, tce, eq])[:, None]
 
     # Market-based scope 2: residual factor on grid power not covered by green instruments.
     enterprises = [e.id for e in park.enterprises]
@@ -776,16 +811,17 @@ def compute_inventory(park: Park, period: Period | str, *,
         return np.asarray(g @ rows_of_idx)
 
     s2 = [i for i, r in enumerate(term_rows) if r.term.kind == "emission" and r.term.scope == 2]
-    market = by_enterprise(s2, term_tco2e[s2])
+    market = by_enterprise(s2, tco2e(s2))
     grid = [i for i, r in enumerate(term_rows) if r.term.market == "grid"]
     green = [i for i, r in enumerate(term_rows) if r.term.market == "green"]
     residual_labels: list[str] = []
     if grid:
         def active(idx: list[int]) -> np.ndarray:  # activity on the days each term applies
-            return activity[stream_rows[idx]] * (coefficients[idx] != 0)
+            c = coefficients[idx]
+            return activity[stream_rows[idx]] * ((c[:, None] if c.ndim == 1 else c) != 0)
 
         grid_kwh = by_enterprise(grid, active(grid))
-        grid_loc = by_enterprise(grid, term_tco2e[grid])
+        grid_loc = by_enterprise(grid, tco2e(grid))
         green_kwh = by_enterprise(green, active(green))
         residual = np.zeros((n_e, n_days))
         targeted = {o.target for o in overrides if o.factor == settings.residual_factor
@@ -827,7 +863,7 @@ def compute_inventory(park: Park, period: Period | str, *,
     return Inventory(
         park=park, period=period, days=days, gwp=gwp, gwp_labels=gwp_labels, streams=streams,
         stream_units=[factor_unit(u) for u in units], activity=activity, stream_refs=refs,
-        term_rows=term_rows, term_gas_t=term_gas_t, term_tco2e=term_tco2e,
-        energy_rows=energy_rows, energy_physical=e_phys, energy_tce=e_tce,
-        energy_tce_equivalent=e_eq, market_scope2_tco2e=market, plant_factors=plant_factors,
+        term_rows=term_rows, term_coef=coefficients, term_gwp=gwp_row,
+        energy_rows=energy_rows, energy_coef=energy_coef, market_scope2_tco2e=market,
+        plant_factors=plant_factors,
         enterprises=enterprises, settings_note=note, warnings=warnings)
