@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -20,28 +21,35 @@ from carbontwin.runtime import registry as reg
 app = typer.Typer(help=text("app.help"), no_args_is_help=True, add_completion=False)
 factors_app = typer.Typer(help=text("factors.help"), no_args_is_help=True)
 app.add_typer(factors_app, name="factors")
-console = Console()
-err = Console(stderr=True)
+# Wide enough for the inventory table when the output is a file or a pipe.
+console = Console(width=None if sys.stdout.isatty() else 180)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}")
+    err.print(f"[bold red]error:[/] {escape(str(exc))}")
     raise typer.Exit(2)
 
 
 def _progress(label: str) -> tuple[Progress, object]:
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
-        "{task.completed}/{task.total}"), console=err, transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=err,
+        transient=True,
+    )
     return bar, bar.add_task(label, total=1)
 
 
 def _print_table(df, title: str, lang: str) -> None:  # noqa: ANN001 - pandas frame
     table = Table(title=title, show_lines=False)
     for col in df.columns:
-        table.add_column(text(f"col.{col}", lang), justify="right" if col not in (
-            "period", "level") else "left")
+        table.add_column(
+            text(f"col.{col}", lang), justify="right" if col not in ("period", "level") else "left"
+        )
     for _, row in df.iterrows():
-        table.add_row(*[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*[f"{v:,.0f}" if isinstance(v, float) else escape(str(v)) for v in row])
     console.print(table)
 
 
@@ -49,41 +57,68 @@ def _print_validation(run: uc.AccountRun, lang: str) -> None:
     summary = run.validation.summary()
     if not summary.get("accepted") and not summary.get("quarantined"):
         return
-    table = Table(title=text("validation.title", lang, accepted=summary.get("accepted", 0),
-                             quarantined=summary.get("quarantined", 0)))
+    title = text(
+        "validation.title",
+        lang,
+        accepted=summary.get("accepted", 0),
+        quarantined=summary.get("quarantined", 0),
+    )
+    if not run.validation.quarantine:
+        console.print(title)
+        return
+    table = Table(title=title)
     table.add_column(text("validation.rule", lang))
     table.add_column(text("validation.reason", lang))
     for q in run.validation.quarantine:
-        table.add_row(q.rule, q.reason)
+        table.add_row(q.rule, escape(q.reason))
     console.print(table)
 
 
-def _run_account(park_spec: str, activity: list[Path], period: str, by: str, fmt: str,
-                 level: str, lang: str, output: Path | None, store_url: str | None,
-                 stored: bool, as_of: str | None) -> None:
+def _run_account(
+    park_spec: str,
+    activity: list[Path],
+    period: str,
+    by: str,
+    fmt: str,
+    level: str,
+    lang: str,
+    output: Path | None,
+    store_url: str | None,
+    stored: bool,
+    as_of: str | None,
+) -> None:
     try:
         if store_url or stored or as_of:
             store = reg.open_store(store_url)
             park_id = uc.resolve_park(park_spec).id if park_spec != "-" else None
             day = dt.date.fromisoformat(as_of) if as_of else None
-            park, entries, overrides = reg.stored_inputs(store, park_spec, park_id, day,
-                                                         period, stored)
+            park, entries, overrides = reg.stored_inputs(
+                store, park_spec, park_id, day, period, stored
+            )
         else:
             park, entries, overrides = uc.resolve_park(park_spec), [], []
         bar, task = _progress(text("progress.reading", lang))
         with bar:
+
             def tick(_label: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=max(total, 1))
-            run = uc.account(park, period, activity=activity, entries=entries,
-                             overrides=overrides, progress=tick)
+
+            run = uc.account(
+                park, period, activity=activity, entries=entries, overrides=overrides, progress=tick
+            )
     except (ValidationError, ValueError, KeyError, OSError) as exc:
         _fail(exc)
         return
     for w in run.inventory.warnings:
-        err.print(f"[yellow]{text('warning', lang)}:[/] {w}")
+        err.print(f"[yellow]{text('warning', lang)}:[/] {escape(w)}")
     if fmt == "table":
-        title = text("account.title", lang, park=park.name_zh if lang == "zh" and park.name_zh
-                     else park.name, start=run.period.start, end=run.period.end)
+        title = text(
+            "account.title",
+            lang,
+            park=park.name_zh if lang == "zh" and park.name_zh else park.name,
+            start=run.period.start,
+            end=run.period.end,
+        )
         _print_table(uc.summary_table(run, by, level), title, lang)
         _print_validation(run, lang)
         return
@@ -99,8 +134,9 @@ def _run_account(park_spec: str, activity: list[Path], period: str, by: str, fmt
 @app.command(help=text("account.help"))
 def account(
     park: str = typer.Argument(..., help="park YAML file, or 'demo'"),
-    activity: list[Path] = typer.Option([], "--activity", "-a",
-                                        help="activity file (.csv or .xlsx); repeatable"),
+    activity: list[Path] = typer.Option(
+        [], "--activity", "-a", help="activity file (.csv or .xlsx); repeatable"
+    ),
     period: str = typer.Option(..., "--period", "-p", help="2025, 2025-Q1, 2025-03, A/B"),
     by: str = typer.Option("month", "--by", help="year, quarter, month or day"),
     fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json or xlsx"),
@@ -109,14 +145,14 @@ def account(
     output: Path | None = typer.Option(None, "--output", "-o", help="write to this file"),
     store_url: str | None = typer.Option(None, "--store", help="database URL"),
     stored: bool = typer.Option(False, "--stored", help="use activity stored in the database"),
-    as_of: str | None = typer.Option(None, "--as-of",
-                                     help="rebuild the registry as it was on this date"),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="rebuild the registry as it was on this date"
+    ),
 ) -> None:
     """Account a park for a period."""
     if fmt == "xlsx" and output is None:
         _fail(ValidationError("--format xlsx needs --output FILE.xlsx"))
-    _run_account(park, activity, period, by, fmt, level, lang, output, store_url, stored,
-                 as_of)
+    _run_account(park, activity, period, by, fmt, level, lang, output, store_url, stored, as_of)
 
 
 @app.command("import", help=text("import.help"))
@@ -134,8 +170,14 @@ def import_(
     except (ValidationError, ValueError, OSError) as exc:
         _fail(exc)
         return
-    table = Table(title=text("validation.title", lang, accepted=summary.get("accepted", 0),
-                             quarantined=summary.get("quarantined", 0)))
+    table = Table(
+        title=text(
+            "validation.title",
+            lang,
+            accepted=summary.get("accepted", 0),
+            quarantined=summary.get("quarantined", 0),
+        )
+    )
     table.add_column(text("validation.rule", lang))
     table.add_column(text("validation.count", lang), justify="right")
     for k, v in sorted(summary.items()):
@@ -146,10 +188,32 @@ def import_(
 @app.command(help=text("demo.help"))
 def demo(lang: str = typer.Option("en", "--lang")) -> None:
     """Account the demo park for 2025 by month from the shipped sample activity."""
-    _run_account("demo", uc.demo_activity_paths(), "2025", "month", "table", "park", lang,
-                 None, None, False, None)
-    _run_account("demo", uc.demo_activity_paths()[:1], "2025", "year", "table", "zone", lang,
-                 None, None, False, None)
+    _run_account(
+        "demo",
+        uc.demo_activity_paths(),
+        "2025",
+        "month",
+        "table",
+        "park",
+        lang,
+        None,
+        None,
+        False,
+        None,
+    )
+    _run_account(
+        "demo",
+        uc.demo_activity_paths()[:1],
+        "2025",
+        "year",
+        "table",
+        "zone",
+        lang,
+        None,
+        None,
+        False,
+        None,
+    )
 
 
 @factors_app.command("list")
@@ -165,8 +229,9 @@ def factors_list(
     for f in FactorLibrary.builtin():
         if (kind and f.kind != kind) or (factor_set and f.set != factor_set):
             continue
-        table.add_row(f.key, f.set, f"{f.value:g}", f.unit, "yes" if f.verified else "no",
-                      f.source[:80])
+        table.add_row(
+            f.key, f.set, f"{f.value:g}", f.unit, "yes" if f.verified else "no", f.source[:80]
+        )
     console.print(table)
 
 
@@ -177,9 +242,11 @@ def factors_show(key: str = typer.Argument(..., help="e.g. ncv:natural_gas")) ->
     if not rows:
         _fail(KeyError(f"no factor {key!r}; see 'carbontwin factors list'"))
     for f in rows:
-        console.print(f"[bold]{f.label}[/]\n  source: {f.source}\n  clause: {f.clause}\n"
-                      f"  year: {f.year}  verified: {f.verified}  ref: {f.ref}  file: {f.file}\n"
-                      f"  notes: {f.notes}")
+        console.print(
+            f"[bold]{f.label}[/]\n  source: {f.source}\n  clause: {f.clause}\n"
+            f"  year: {f.year}  verified: {f.verified}  ref: {f.ref}  file: {f.file}\n"
+            f"  notes: {f.notes}"
+        )
 
 
 @factors_app.command("set")
@@ -201,15 +268,33 @@ def factors_set(
     """Override a factor for the park, an enterprise or a source (audited)."""
     try:
         store = reg.open_store(store_url)
-        o = reg.set_override(store, uc.resolve_park(park), key=key, value=value, unit=unit,
-                             reason=reason, applies_to=applies_to, target=target,
-                             valid_from=valid_from, valid_to=valid_to, source=source_doc,
-                             user=user)
+        o = reg.set_override(
+            store,
+            uc.resolve_park(park),
+            key=key,
+            value=value,
+            unit=unit,
+            reason=reason,
+            applies_to=applies_to,
+            target=target,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            source=source_doc,
+            user=user,
+        )
     except (ValidationError, ValueError, KeyError) as exc:
         _fail(exc)
         return
-    console.print(text("factors.saved", lang, id=o.id, key=key, start=o.valid_from or "…",
-                       end=o.valid_to or "…"))
+    console.print(
+        text(
+            "factors.saved",
+            lang,
+            id=o.id,
+            factor=key,
+            start=o.valid_from or "…",
+            end=o.valid_to or "…",
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

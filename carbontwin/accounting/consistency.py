@@ -16,11 +16,14 @@ from carbontwin.core.park import Park
 __all__ = ["check_park"]
 
 
-def check_park(park: Park, strict: bool = False,
-               library: FactorLibrary | None = None) -> list[tuple[str, str]]:
-    """Check that every source names a registered method with valid parameters, that
-    plants referenced by ``supplier`` report their output, and that the accounting
-    settings name factors that exist.
+def check_park(
+    park: Park, strict: bool = False, library: FactorLibrary | None = None
+) -> list[tuple[str, str]]:
+    """Check a park definition against the methodologies and the factor library.
+
+    Every source must name a registered method with valid parameters, plants referenced
+    by ``supplier`` must report their output, and the accounting settings must name
+    factors that exist.
 
     Returns
     -------
@@ -42,18 +45,31 @@ def check_park(park: Park, strict: bool = False,
             params = method.params(s)
             method.streams(s, params)
         except ValidationError as exc:
-            problems.append((f"{loc}.params" if "params" in str(exc) else f"{loc}.method",
-                             str(exc)))
+            problems.append(
+                (f"{loc}.params" if "params" in str(exc) else f"{loc}.method", str(exc))
+            )
             continue
         supplier = s.params.get("supplier")
-        if isinstance(supplier, str) and supplier.startswith("plant:") and (
-                supplier.split(":", 1)[1] not in plants_reported):
-            problems.append((f"{loc}.params.supplier",
-                             f"{supplier!r} has no source with method plant_generation, so "
-                             "its own supply factor cannot be found"))
+        if (
+            isinstance(supplier, str)
+            and supplier.startswith("plant:")
+            and (supplier.split(":", 1)[1] not in plants_reported)
+        ):
+            problems.append(
+                (
+                    f"{loc}.params.supplier",
+                    f"{supplier!r} has no source with method plant_generation, so "
+                    "its own supply factor cannot be found",
+                )
+            )
         if s.kind == "emission" and s.method in ("green_electricity", "ccer"):
-            problems.append((f"{loc}.kind", f"method {s.method} is an offset or memo, not "
-                             "an emission; set kind: offset (or memo for self_generated)"))
+            problems.append(
+                (
+                    f"{loc}.kind",
+                    f"method {s.method} is an offset or memo, not "
+                    "an emission; set kind: offset (or memo for self_generated)",
+                )
+            )
     st = park.accounting
     for field in ("grid_factor", "residual_factor", "heat_factor"):
         key = getattr(st, field)

@@ -41,8 +41,14 @@ _FUEL_KINDS = {"ncv", "cc", "of", "product_cc", "heat", "const", "n2o_ef", "carb
 
 # Mass of a named gas or of carbon is plain mass in the registry (tCO2/MWh → t/MWh);
 # CO2-equivalent keeps its own dimension.
-_MASS_WORDS = (("tCO2e", "tCO2e"), ("kgCO2e", "kgCO2e"), ("tCO2", "t"), ("kgCO2", "kg"),
-               ("tC", "t"), ("kgC", "kg"))
+_MASS_WORDS = (
+    ("tCO2e", "tCO2e"),
+    ("kgCO2e", "kgCO2e"),
+    ("tCO2", "t"),
+    ("kgCO2", "kg"),
+    ("tC", "t"),
+    ("kgC", "kg"),
+)
 
 
 def factor_unit(unit: str) -> str:
@@ -127,11 +133,22 @@ class FactorLibrary:
                 continue
             with item.open(encoding="utf-8", newline="") as fh:
                 for r in csv.DictReader(fh):
-                    rows.append(Factor(
-                        key=r["key"], set=r["set"], value=float(r["value"]), unit=r["unit"],
-                        source=r["source"], clause=r["clause"], year=r["year"],
-                        version=r["version"], verified=r["verified"] == "true", ref=r["ref"],
-                        notes=r["notes"], file=item.name))
+                    rows.append(
+                        Factor(
+                            key=r["key"],
+                            set=r["set"],
+                            value=float(r["value"]),
+                            unit=r["unit"],
+                            source=r["source"],
+                            clause=r["clause"],
+                            year=r["year"],
+                            version=r["version"],
+                            verified=r["verified"] == "true",
+                            ref=r["ref"],
+                            notes=r["notes"],
+                            file=item.name,
+                        )
+                    )
         return cls(rows)
 
     def __len__(self) -> int:
@@ -165,8 +182,10 @@ class FactorLibrary:
         kind = key.split(":", 1)[0]
         rows = self._by_key.get(key)
         if not rows:
-            msg = (f"no factor {key!r} in the library; give the value in the source's "
-                   "params or add an override (carbontwin factors set)")
+            msg = (
+                f"no factor {key!r} in the library; give the value in the source's "
+                "params or add an override (carbontwin factors set)"
+            )
             raise KeyError(msg)
         if kind == "gwp":
             if gwp_set not in GWP_SETS:
@@ -179,8 +198,7 @@ class FactorLibrary:
             raise KeyError(msg)
         if kind in _FUEL_KINDS:
             if factor_set not in FACTOR_SETS:
-                msg = (f"factor set {factor_set!r} is not known; use one of "
-                       f"{', '.join(FACTOR_SETS)}")
+                msg = f"factor set {factor_set!r} is not known; use one of {', '.join(FACTOR_SETS)}"
                 raise ValidationError(msg)
             chain: list[str] = []
             s: str | None = factor_set

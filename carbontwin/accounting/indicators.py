@@ -1,5 +1,7 @@
-"""Key indicators (A6): energy and CO2 intensity per 10^4 CNY of value added, per unit of
-product, and user-defined indicators written as safe expressions over named quantities.
+"""Key indicators (A6): intensities and user-defined indicators.
+
+Energy and CO2 per 10^4 CNY of value added, per unit of product, and user-defined
+indicators written as safe expressions over named quantities.
 
 Examples
 --------
@@ -30,9 +32,28 @@ from carbontwin.core.units import conversion_factor
 
 __all__ = ["evaluate_indicator", "indicator_table", "intensity", "statistics_for"]
 
-_ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load,
-            ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.Call,
-            ast.Compare, ast.Gt, ast.Lt, ast.GtE, ast.LtE, ast.IfExp)
+_ALLOWED = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+    ast.Call,
+    ast.Compare,
+    ast.Gt,
+    ast.Lt,
+    ast.GtE,
+    ast.LtE,
+    ast.IfExp,
+)
 _FUNCTIONS = {"min": min, "max": max, "abs": abs}
 
 
@@ -86,7 +107,8 @@ def evaluate_indicator(expression: str, names: Mapping[str, float]) -> float:
             msg = f"indicator expression: {type(node).__name__} is not allowed"
             raise ValidationError(msg)
         if isinstance(node, ast.Call) and not (
-                isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS):
+            isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
+        ):
             msg = "indicator expression: only min, max and abs may be called"
             raise ValidationError(msg)
         if isinstance(node, ast.Name) and node.id not in names and node.id not in _FUNCTIONS:
@@ -101,8 +123,9 @@ def evaluate_indicator(expression: str, names: Mapping[str, float]) -> float:
     return float(value)
 
 
-def statistics_for(stats: Iterable[Statistic], entity: str, name: str, period: Period,
-                   unit: str) -> float:
+def statistics_for(
+    stats: Iterable[Statistic], entity: str, name: str, period: Period, unit: str
+) -> float:
     """Sum a statistic over ``period`` in ``unit``, apportioning by days of overlap."""
     total = 0.0
     for s in stats:
@@ -116,9 +139,13 @@ def statistics_for(stats: Iterable[Statistic], entity: str, name: str, period: P
     return total
 
 
-def indicator_table(totals: pd.DataFrame, periods: list[Period], stats: Iterable[Statistic],
-                    entity: str = "park", custom: Mapping[str, str] | None = None
-                    ) -> pd.DataFrame:
+def indicator_table(
+    totals: pd.DataFrame,
+    periods: list[Period],
+    stats: Iterable[Statistic],
+    entity: str = "park",
+    custom: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Return intensity indicators per period for ``entity`` (an enterprise id or 'park').
 
     Parameters
@@ -141,21 +168,31 @@ def indicator_table(totals: pd.DataFrame, periods: list[Period], stats: Iterable
         ``co2_per_t_<product>`` [tCO2e/t] for each product output, plus custom indicators.
     """
     stats = list(stats)
-    products = sorted({s.name.split(":", 1)[1] for s in stats
-                       if s.entity == entity and s.name.startswith("output:")})
+    products = sorted(
+        {
+            s.name.split(":", 1)[1]
+            for s in stats
+            if s.entity == entity and s.name.startswith("output:")
+        }
+    )
     rows = []
     for label, p in zip(totals.index, periods, strict=True):
         t = totals.loc[label]
         va = statistics_for(stats, entity, "value_added", p, "wCNY")
-        row = {"period": label, "value_added_wcny": va,
-               "co2_per_wcny": intensity(float(t.gross_tco2e), va),
-               "energy_tce_per_wcny": intensity(float(t.energy_tce), va)}
+        row = {
+            "period": label,
+            "value_added_wcny": va,
+            "co2_per_wcny": intensity(float(t.gross_tco2e), va),
+            "energy_tce_per_wcny": intensity(float(t.energy_tce), va),
+        }
         for prod in products:
             out = statistics_for(stats, entity, f"output:{prod}", p, "t")
             row[f"output_{prod}_t"] = out
             row[f"co2_per_t_{prod}"] = intensity(float(t.gross_tco2e), out)
-        names = {**{k: float(v) for k, v in t.items()}, **{k: v for k, v in row.items()
-                                                           if k != "period"}}
+        names = {
+            **{k: float(v) for k, v in t.items()},
+            **{k: v for k, v in row.items() if k != "period"},
+        }
         for name, expr in (custom or {}).items():
             row[name] = evaluate_indicator(expr, names)
         rows.append(row)

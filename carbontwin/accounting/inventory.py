@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,9 +38,9 @@ import xarray as xr
 
 from carbontwin.accounting.factors import FactorLibrary, factor_unit
 from carbontwin.accounting.methods import EnergyTerm, MethodContext, Term, get_method
-from carbontwin.accounting.methods.plant import GJ_PER_MWH, plant_supply_factors
-from carbontwin.core.errors import ConsistencyError, ValidationError
+from carbontwin.accounting.methods.plant import plant_supply_factors
 from carbontwin.core.carriers import GASES
+from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.core.park import Enterprise, Park
 from carbontwin.core.records import ActivityEntry, FactorOverride, IntervalData, stream_key
 from carbontwin.core.sources import CATEGORIES, EmissionSource
@@ -114,8 +115,13 @@ class _Layout:
         rows = inv.term_rows
         ent_index = {e: i for i, e in enumerate(inv.enterprises)}
         emission = [r.term.kind == "emission" for r in rows]
-        present3 = sorted({r.term.category for r, e in zip(rows, emission, strict=True)
-                           if e and r.term.scope == 3})
+        present3 = sorted(
+            {
+                r.term.category
+                for r, e in zip(rows, emission, strict=True)
+                if e and r.term.scope == 3
+            }
+        )
         categories = [*CATEGORIES[1], *CATEGORIES[2], *present3]
         # CO2 always, then the other gases present, in the order of the gas list.
         present_gases = {r.term.gas for r, e in zip(rows, emission, strict=True) if e}
@@ -126,24 +132,37 @@ class _Layout:
         n_c, n_g = len(categories), len(gases)
         inst_index = {k: i for i, k in enumerate(INSTRUMENTS)}
         parts: dict[str, tuple[list[int], list[int]]] = {
-            "emission": ([], []), "offset": ([], []), "avoided": ([], [])}
+            "emission": ([], []),
+            "offset": ([], []),
+            "avoided": ([], []),
+        }
         for i, r in enumerate(rows):
             t, e = r.term, ent_index[r.source.enterprise]
             flat, cols = parts[t.kind]
             cols.append(i)
             if t.kind == "emission":
-                flat.append(((e * 3 + (t.scope - 1)) * n_c + cat_index[t.category]) * n_g
-                            + gas_index[t.gas])
+                flat.append(
+                    ((e * 3 + (t.scope - 1)) * n_c + cat_index[t.category]) * n_g + gas_index[t.gas]
+                )
             else:
                 flat.append(e * len(INSTRUMENTS) + inst_index[t.instrument])
         carriers = sorted({r.term.carrier for r in inv.energy_rows})
         car_index = {c: i for i, c in enumerate(carriers)}
         use_index = {u: i for i, u in enumerate(USES)}
-        eflat = [(ent_index[r.source.enterprise] * len(carriers) + car_index[r.term.carrier])
-                 * len(USES) + use_index[r.term.use] for r in inv.energy_rows]
-        return cls(categories, gases, carriers,
-                   _Group.of(*parts["emission"]), _Group.of(*parts["offset"]),
-                   _Group.of(*parts["avoided"]), _Group.of(eflat, list(range(len(eflat)))))
+        eflat = [
+            (ent_index[r.source.enterprise] * len(carriers) + car_index[r.term.carrier]) * len(USES)
+            + use_index[r.term.use]
+            for r in inv.energy_rows
+        ]
+        return cls(
+            categories,
+            gases,
+            carriers,
+            _Group.of(*parts["emission"]),
+            _Group.of(*parts["offset"]),
+            _Group.of(*parts["avoided"]),
+            _Group.of(eflat, list(range(len(eflat)))),
+        )
 
 
 @dataclass
@@ -179,8 +198,9 @@ class Inventory:
     warnings: list[str] = field(default_factory=list)
 
     # ---------------------------------------------------------------- grouping helpers
-    def _reducer(self, by: str, periods: list[Period] | None
-                 ) -> tuple[list[str], Callable[[np.ndarray], np.ndarray]]:
+    def _reducer(
+        self, by: str, periods: list[Period] | None
+    ) -> tuple[list[str], Callable[[np.ndarray], np.ndarray]]:
         """Return period labels and a function summing a (rows × days) array to periods."""
         labels, code = period_groups(self.days, by, periods)
         n = len(self.days)
@@ -196,8 +216,9 @@ class Inventory:
 
             return labels, contiguous
         keep = code >= 0
-        mat = sp.csr_matrix((np.ones(int(keep.sum())), (np.flatnonzero(keep), code[keep])),
-                            shape=(n, len(labels)))
+        mat = sp.csr_matrix(
+            (np.ones(int(keep.sum())), (np.flatnonzero(keep), code[keep])), shape=(n, len(labels))
+        )
 
         def general(arr: np.ndarray) -> np.ndarray:
             return np.asarray((mat.T @ arr.T).T)
@@ -211,14 +232,16 @@ class Inventory:
     @functools.cached_property
     def term_stream_rows(self) -> np.ndarray:
         """Row of :attr:`activity` each term multiplies."""
-        return np.fromiter((r.stream_row for r in self.term_rows), dtype=np.intp,
-                           count=len(self.term_rows))
+        return np.fromiter(
+            (r.stream_row for r in self.term_rows), dtype=np.intp, count=len(self.term_rows)
+        )
 
     @functools.cached_property
     def energy_stream_rows(self) -> np.ndarray:
         """Row of :attr:`activity` each energy row multiplies."""
-        return np.fromiter((r.stream_row for r in self.energy_rows), dtype=np.intp,
-                           count=len(self.energy_rows))
+        return np.fromiter(
+            (r.stream_row for r in self.energy_rows), dtype=np.intp, count=len(self.energy_rows)
+        )
 
     def term_gas_t(self, rows: np.ndarray | list[int] | None = None) -> np.ndarray:
         """Tonnes of gas per term and day (all terms, or those in ``rows``)."""
@@ -232,22 +255,33 @@ class Inventory:
         idx = np.arange(len(self.term_rows)) if rows is None else np.asarray(rows, np.intp)
         return self.term_gas_t(idx) * self.term_gwp[idx, None]
 
-    def _weighted(self, cells: np.ndarray, inverse: np.ndarray, cols: np.ndarray,
-                  weight: np.ndarray, coef: np.ndarray, stream_rows: np.ndarray,
-                  reduce: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    def _weighted(
+        self,
+        cells: np.ndarray,
+        inverse: np.ndarray,
+        cols: np.ndarray,
+        weight: np.ndarray,
+        coef: np.ndarray,
+        stream_rows: np.ndarray,
+        reduce: Callable[[np.ndarray], np.ndarray],
+    ) -> np.ndarray:
         """Sum ``weight × coef × activity`` of rows ``cols`` into ``cells`` per period."""
         if not len(cols):
             return np.zeros((0, 0))
         if coef.ndim == 1:  # constant coefficients: fold them into the grouping matrix
-            mat = sp.csr_matrix((weight * coef[cols], (inverse, stream_rows[cols])),
-                                shape=(len(cells), self.activity.shape[0]))
+            mat = sp.csr_matrix(
+                (weight * coef[cols], (inverse, stream_rows[cols])),
+                shape=(len(cells), self.activity.shape[0]),
+            )
             return reduce(np.asarray(mat @ self.activity))
-        mat = sp.csr_matrix((weight, (inverse, np.arange(len(cols)))),
-                            shape=(len(cells), len(cols)))
+        mat = sp.csr_matrix(
+            (weight, (inverse, np.arange(len(cols)))), shape=(len(cells), len(cols))
+        )
         return reduce(np.asarray(mat @ (self.activity[stream_rows[cols]] * coef[cols])))
 
-    def dataset(self, by: str = "month", periods: Sequence[Period | str] | None = None
-                ) -> xr.Dataset:
+    def dataset(
+        self, by: str = "month", periods: Sequence[Period | str] | None = None
+    ) -> xr.Dataset:
         """Return the inventory over periods of ``by``.
 
         Parameters
@@ -270,15 +304,21 @@ class Inventory:
         lay = self._layout
         n_e, n_p = len(self.enterprises), len(labels)
 
-        def scatter(group: _Group, coef: np.ndarray, weight: np.ndarray,
-                    stream_rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        def scatter(
+            group: _Group,
+            coef: np.ndarray,
+            weight: np.ndarray,
+            stream_rows: np.ndarray,
+            shape: tuple[int, ...],
+        ) -> np.ndarray:
             # Filled in one sequential pass: scattered first writes into a fresh zeroed
             # mapping fault page by page and cost ten times more.
             dense = np.empty((int(np.prod(shape)), n_p))
             dense.fill(0.0)
             if len(group.cols):
-                dense[group.cells] = self._weighted(group.cells, group.inverse, group.cols,
-                                                    weight, coef, stream_rows, reduce)
+                dense[group.cells] = self._weighted(
+                    group.cells, group.inverse, group.cols, weight, coef, stream_rows, reduce
+                )
             return np.moveaxis(dense.reshape(*shape, n_p), -1, 0)
 
         rows_t, gwp = self.term_stream_rows, self.term_gwp
@@ -294,8 +334,9 @@ class Inventory:
         ones_k = np.ones(len(lay.energy.cols))
 
         def energy(j: int) -> np.ndarray:
-            return scatter(lay.energy, self.energy_coef[j], ones_k, self.energy_stream_rows,
-                           shape_k)
+            return scatter(
+                lay.energy, self.energy_coef[j], ones_k, self.energy_stream_rows, shape_k
+            )
 
         scopes = [1, 2, 3]
         categories, gases, carriers = lay.categories, lay.gases, lay.carriers
@@ -323,16 +364,19 @@ class Inventory:
                 "emissions_tco2e": (d5, co2e, {"units": "tCO2e"}),
                 "emissions_t": (d5, mass, {"units": "t", "long_name": "mass of each gas"}),
                 "scope2_market_tco2e": (("period", "enterprise"), market, {"units": "tCO2e"}),
-                "offsets_tco2e": (("period", "enterprise", "instrument"), off,
-                                  {"units": "tCO2e"}),
-                "avoided_tco2e": (("period", "enterprise", "instrument"), avoided,
-                                  {"units": "tCO2e"}),
-                "energy_physical": (d4, energy(0),
-                                    {"units": "see carrier_unit"}),
-                "energy_tce": (d4, energy(1),
-                               {"units": "tce", "method": "calorific (当量值)"}),
-                "energy_tce_equivalent": (d4, energy(2),
-                                          {"units": "tce", "method": "coal equivalent (等价值)"}),
+                "offsets_tco2e": (("period", "enterprise", "instrument"), off, {"units": "tCO2e"}),
+                "avoided_tco2e": (
+                    ("period", "enterprise", "instrument"),
+                    avoided,
+                    {"units": "tCO2e"},
+                ),
+                "energy_physical": (d4, energy(0), {"units": "see carrier_unit"}),
+                "energy_tce": (d4, energy(1), {"units": "tce", "method": "calorific (当量值)"}),
+                "energy_tce_equivalent": (
+                    d4,
+                    energy(2),
+                    {"units": "tce", "method": "coal equivalent (等价值)"},
+                ),
             },
             coords=coords,
             attrs={
@@ -347,8 +391,12 @@ class Inventory:
         )
         return ds
 
-    def totals(self, by: str = "year", periods: Sequence[Period | str] | None = None,
-               ds: xr.Dataset | None = None) -> pd.DataFrame:
+    def totals(
+        self,
+        by: str = "year",
+        periods: Sequence[Period | str] | None = None,
+        ds: xr.Dataset | None = None,
+    ) -> pd.DataFrame:
         """Return the headline figures per period [tCO2e, tce].
 
         ``gross`` is scope 1 + scope 2 (location-based); ``net`` is gross minus offsets
@@ -357,31 +405,38 @@ class Inventory:
         """
         ds = self.dataset(by, periods) if ds is None else ds
         e = ds.emissions_tco2e.sum(("enterprise", "category", "gas"))
-        out = pd.DataFrame({
-            "scope1_tco2e": e.sel(scope=1).values,
-            "scope2_location_tco2e": e.sel(scope=2).values,
-            "scope2_market_tco2e": ds.scope2_market_tco2e.sum("enterprise").values,
-            "scope3_tco2e": e.sel(scope=3).values,
-        }, index=pd.Index(ds.period.values, name="period"))
+        out = pd.DataFrame(
+            {
+                "scope1_tco2e": e.sel(scope=1).values,
+                "scope2_location_tco2e": e.sel(scope=2).values,
+                "scope2_market_tco2e": ds.scope2_market_tco2e.sum("enterprise").values,
+                "scope3_tco2e": e.sel(scope=3).values,
+            },
+            index=pd.Index(ds.period.values, name="period"),
+        )
         out["gross_tco2e"] = out.scope1_tco2e + out.scope2_location_tco2e
         out["offsets_tco2e"] = ds.offsets_tco2e.sum(("enterprise", "instrument")).values
         out["net_tco2e"] = out.gross_tco2e - out.offsets_tco2e
         out["avoided_tco2e"] = ds.avoided_tco2e.sum(("enterprise", "instrument")).values
         no_renew = ds.energy_tce.sel(use=["consumption", "export"])
         out["energy_tce"] = no_renew.sum(("enterprise", "carrier", "use")).values
-        out["energy_tce_equivalent"] = ds.energy_tce_equivalent.sel(
-            use=["consumption", "export"]).sum(("enterprise", "carrier", "use"),
-                                               skipna=False).values
-        out["feedstock_tce"] = ds.energy_tce.sel(use="feedstock").sum(
-            ("enterprise", "carrier")).values
-        out["renewable_tce"] = ds.energy_tce.sel(use="renewable").sum(
-            ("enterprise", "carrier")).values
+        out["energy_tce_equivalent"] = (
+            ds.energy_tce_equivalent.sel(use=["consumption", "export"])
+            .sum(("enterprise", "carrier", "use"), skipna=False)
+            .values
+        )
+        out["feedstock_tce"] = (
+            ds.energy_tce.sel(use="feedstock").sum(("enterprise", "carrier")).values
+        )
+        out["renewable_tce"] = (
+            ds.energy_tce.sel(use="renewable").sum(("enterprise", "carrier")).values
+        )
         return out
 
-    def by_level(self, level: str = "park", by: str = "year",
-                 ds: xr.Dataset | None = None) -> xr.Dataset:
-        """Roll the inventory up to ``level``: ``park``, ``zone``, ``industry`` or
-        ``enterprise`` (unchanged)."""
+    def by_level(
+        self, level: str = "park", by: str = "year", ds: xr.Dataset | None = None
+    ) -> xr.Dataset:
+        """Roll the inventory up to ``park``, ``zone``, ``industry`` or ``enterprise``."""
         ds = self.dataset(by) if ds is None else ds
         if level == "enterprise":
             return ds
@@ -398,14 +453,25 @@ class Inventory:
         for j, k in enumerate(keys):
             mat[uniq.index(k), j] = 1.0
         weights = xr.DataArray(mat, dims=(level, "enterprise"), coords={level: uniq})
-        data = {v: xr.dot(weights, ds[v].drop_vars(["zone", "industry", "enterprise_name"]),
-                          dim="enterprise") for v in per_ent}
+        data = {
+            v: xr.dot(
+                weights, ds[v].drop_vars(["zone", "industry", "enterprise_name"]), dim="enterprise"
+            )
+            for v in per_ent
+        }
         return xr.Dataset(data, attrs=ds.attrs)
 
-    def trace(self, period: str | None = None, *, enterprise: str | None = None,
-              source: str | None = None, scope: int | None = None,
-              category: str | None = None, gas: str | None = None,
-              kind: str | None = None) -> pd.DataFrame:
+    def trace(
+        self,
+        period: str | None = None,
+        *,
+        enterprise: str | None = None,
+        source: str | None = None,
+        scope: int | None = None,
+        category: str | None = None,
+        gas: str | None = None,
+        kind: str | None = None,
+    ) -> pd.DataFrame:
         """Return the activity, factors and method behind the numbers.
 
         One row per source term and stretch of constant factors that overlaps ``period``
@@ -418,9 +484,14 @@ class Inventory:
         coef = self.term_coef
         for i, r in enumerate(self.term_rows):
             t, s = r.term, r.source
-            if (enterprise and s.enterprise != enterprise) or (source and s.id != source) or (
-                    scope and t.scope != scope) or (category and t.category != category) or (
-                    gas and t.gas != gas) or (kind and t.kind != kind):
+            if (
+                (enterprise and s.enterprise != enterprise)
+                or (source and s.id != source)
+                or (scope and t.scope != scope)
+                or (category and t.category != category)
+                or (gas and t.gas != gas)
+                or (kind and t.kind != kind)
+            ):
                 continue
             for st in r.stretches:
                 a, b = max(st.a, lo), min(st.b, hi)
@@ -429,25 +500,43 @@ class Inventory:
                 act_days = self.activity[r.stream_row, a:b]
                 act = float(act_days.sum())
                 gas_t = float((act_days * (coef[i] if coef.ndim == 1 else coef[i, a:b])).sum())
-                rows.append({
-                    "enterprise": s.enterprise, "source": s.id, "stream": t.stream,
-                    "method": s.method, "kind": t.kind, "scope": t.scope,
-                    "category": t.category, "gas": t.gas,
-                    "from": self.days[a].isoformat(), "to": self.days[b - 1].isoformat(),
-                    "activity": act, "activity_unit": self.stream_units[r.stream_row],
-                    "coefficient": st.coefficient if t.plant is None else
-                    (gas_t / act if act else math.nan),
-                    "emissions_t": gas_t,
-                    "emissions_tco2e": gas_t * float(self.term_gwp[i]),
-                    "gwp": self.gwp_labels.get(t.gas, ""),
-                    "factors": "; ".join(st.factors), "formula": st.formula,
-                    "activity_refs": "; ".join(ref for ra, rb, ref in self.stream_refs.get(
-                        r.stream_row, []) if ra < b and rb > a),
-                })
+                rows.append(
+                    {
+                        "enterprise": s.enterprise,
+                        "source": s.id,
+                        "stream": t.stream,
+                        "method": s.method,
+                        "kind": t.kind,
+                        "scope": t.scope,
+                        "category": t.category,
+                        "gas": t.gas,
+                        "from": self.days[a].isoformat(),
+                        "to": self.days[b - 1].isoformat(),
+                        "activity": act,
+                        "activity_unit": self.stream_units[r.stream_row],
+                        "coefficient": st.coefficient
+                        if t.plant is None
+                        else (gas_t / act if act else math.nan),
+                        "emissions_t": gas_t,
+                        "emissions_tco2e": gas_t * float(self.term_gwp[i]),
+                        "gwp": self.gwp_labels.get(t.gas, ""),
+                        "factors": "; ".join(st.factors),
+                        "formula": st.formula,
+                        "activity_refs": "; ".join(
+                            ref
+                            for ra, rb, ref in self.stream_refs.get(r.stream_row, [])
+                            if ra < b and rb > a
+                        ),
+                    }
+                )
         return pd.DataFrame(rows)
 
-    def to_json(self, by: str = "month", periods: Sequence[Period | str] | None = None,
-                level: str = "enterprise") -> dict:
+    def to_json(
+        self,
+        by: str = "month",
+        periods: Sequence[Period | str] | None = None,
+        level: str = "enterprise",
+    ) -> dict:
         """Return the inventory as the documented JSON document (schema ``SCHEMA``)."""
         ds = self.dataset(by, periods)
         totals = self.totals(by, ds=ds)
@@ -455,54 +544,80 @@ class Inventory:
         e = ds.emissions_tco2e
         nz = np.argwhere(np.abs(e.values) > 0)
         for pi, ei, si, ci, gi in nz:
-            cells.append({
-                "period": str(ds.period.values[pi]), "enterprise": str(ds.enterprise.values[ei]),
-                "scope": int(ds.scope.values[si]), "category": str(ds.category.values[ci]),
-                "gas": str(ds.gas.values[gi]),
-                "emissions_t": _num(ds.emissions_t.values[pi, ei, si, ci, gi]),
-                "emissions_tco2e": _num(e.values[pi, ei, si, ci, gi]),
-            })
+            cells.append(
+                {
+                    "period": str(ds.period.values[pi]),
+                    "enterprise": str(ds.enterprise.values[ei]),
+                    "scope": int(ds.scope.values[si]),
+                    "category": str(ds.category.values[ci]),
+                    "gas": str(ds.gas.values[gi]),
+                    "emissions_t": _num(ds.emissions_t.values[pi, ei, si, ci, gi]),
+                    "emissions_tco2e": _num(e.values[pi, ei, si, ci, gi]),
+                }
+            )
         energy = []
         for pi, ei, ki, ui in np.argwhere(np.abs(ds.energy_physical.values) > 0):
-            energy.append({
-                "period": str(ds.period.values[pi]), "enterprise": str(ds.enterprise.values[ei]),
-                "carrier": str(ds.carrier.values[ki]), "use": str(ds.use.values[ui]),
-                "amount": _num(ds.energy_physical.values[pi, ei, ki, ui]),
-                "unit": str(ds.carrier_unit.values[ki]),
-                "energy_tce": _num(ds.energy_tce.values[pi, ei, ki, ui]),
-                "energy_tce_equivalent": _num(ds.energy_tce_equivalent.values[pi, ei, ki, ui]),
-            })
+            energy.append(
+                {
+                    "period": str(ds.period.values[pi]),
+                    "enterprise": str(ds.enterprise.values[ei]),
+                    "carrier": str(ds.carrier.values[ki]),
+                    "use": str(ds.use.values[ui]),
+                    "amount": _num(ds.energy_physical.values[pi, ei, ki, ui]),
+                    "unit": str(ds.carrier_unit.values[ki]),
+                    "energy_tce": _num(ds.energy_tce.values[pi, ei, ki, ui]),
+                    "energy_tce_equivalent": _num(ds.energy_tce_equivalent.values[pi, ei, ki, ui]),
+                }
+            )
         offsets = []
         for pi, ei, ii in np.argwhere(np.abs(ds.offsets_tco2e.values) > 0):
-            offsets.append({
-                "period": str(ds.period.values[pi]), "enterprise": str(ds.enterprise.values[ei]),
-                "instrument": str(ds.instrument.values[ii]),
-                "offsets_tco2e": _num(ds.offsets_tco2e.values[pi, ei, ii]),
-            })
+            offsets.append(
+                {
+                    "period": str(ds.period.values[pi]),
+                    "enterprise": str(ds.enterprise.values[ei]),
+                    "instrument": str(ds.instrument.values[ii]),
+                    "offsets_tco2e": _num(ds.offsets_tco2e.values[pi, ei, ii]),
+                }
+            )
         levels = None
         if level != "enterprise":
             lv = self.by_level(level, ds=ds).emissions_tco2e.sum(("category", "gas"))
             dim = lv.dims[1] if lv.dims[0] == "period" else lv.dims[0]
-            levels = [{"period": str(pp), level: str(k), "scope": int(sc),
-                       "emissions_tco2e": _num(lv.sel({"period": pp, dim: k, "scope": sc}))}
-                      for pp in lv.period.values for k in lv[dim].values
-                      for sc in lv.scope.values]
+            levels = [
+                {
+                    "period": str(pp),
+                    level: str(k),
+                    "scope": int(sc),
+                    "emissions_tco2e": _num(lv.sel({"period": pp, dim: k, "scope": sc})),
+                }
+                for pp in lv.period.values
+                for k in lv[dim].values
+                for sc in lv.scope.values
+            ]
         doc = {
             "schema": SCHEMA,
             "park": {"id": self.park.id, "name": self.park.name, "timezone": self.park.timezone},
-            "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat(),
-                       "grouping": by},
+            "period": {
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+                "grouping": by,
+            },
             "settings": dict(self.settings_note),
             "gwp": {g: self.gwp_labels[g] for g in sorted(self.gwp_labels)},
-            "totals": [{"period": str(k), **{c: _num(v) for c, v in row.items()}}
-                       for k, row in totals.iterrows()],
+            "totals": [
+                {"period": str(k), **{c: _num(v) for c, v in row.items()}}
+                for k, row in totals.iterrows()
+            ],
             "emissions": cells,
             "energy": energy,
             "offsets": offsets,
-            "plant_factors": {p: {str(y): {"power_tco2_per_mwh": _num(v[0]),
-                                           "heat_tco2_per_gj": _num(v[1])}
-                                  for y, v in by_year.items()}
-                              for p, by_year in self.plant_factors.items()},
+            "plant_factors": {
+                p: {
+                    str(y): {"power_tco2_per_mwh": _num(v[0]), "heat_tco2_per_gj": _num(v[1])}
+                    for y, v in by_year.items()
+                }
+                for p, by_year in self.plant_factors.items()
+            },
             "warnings": list(self.warnings),
         }
         if levels is not None:
@@ -522,11 +637,22 @@ def _carrier_unit(carrier_id: str) -> str:
 
 
 # ------------------------------------------------------------------------------- compute
-def _breakpoints(source: EmissionSource, ent: Enterprise, period: Period,
-                 overrides: list[FactorOverride], base: list[dt.date]) -> list[dt.date]:
+def _breakpoints(
+    source: EmissionSource,
+    ent: Enterprise,
+    period: Period,
+    overrides: list[FactorOverride],
+    base: list[dt.date],
+) -> list[dt.date]:
     """Days on which something a source's coefficients depend on may change."""
-    if not (source.start or source.stop or ent.entry_date or ent.exit_date or
-            source.measured or overrides):
+    if not (
+        source.start
+        or source.stop
+        or ent.entry_date
+        or ent.exit_date
+        or source.measured
+        or overrides
+    ):
         return base
     points = set(base)
     for d in (source.start, ent.entry_date):
@@ -546,20 +672,29 @@ def _breakpoints(source: EmissionSource, ent: Enterprise, period: Period,
     return sorted(p for p in points if lo <= p <= hi)
 
 
-def _applicable(overrides: list[FactorOverride], source: EmissionSource
-                ) -> list[FactorOverride]:
-    return [o for o in overrides if not o.revoked and (
-        o.applies_to == "park"
-        or (o.applies_to == "enterprise" and o.target == source.enterprise)
-        or (o.applies_to == "source" and o.target == source.id))]
+def _applicable(overrides: list[FactorOverride], source: EmissionSource) -> list[FactorOverride]:
+    return [
+        o
+        for o in overrides
+        if not o.revoked
+        and (
+            o.applies_to == "park"
+            or (o.applies_to == "enterprise" and o.target == source.enterprise)
+            or (o.applies_to == "source" and o.target == source.id)
+        )
+    ]
 
 
-def compute_inventory(park: Park, period: Period | str, *,
-                      intervals: IntervalData | None = None,
-                      entries: Iterable[ActivityEntry] = (),
-                      overrides: Iterable[FactorOverride] = (),
-                      library: FactorLibrary | None = None,
-                      strict: bool = True) -> Inventory:
+def compute_inventory(
+    park: Park,
+    period: Period | str,
+    *,
+    intervals: IntervalData | None = None,
+    entries: Iterable[ActivityEntry] = (),
+    overrides: Iterable[FactorOverride] = (),
+    library: FactorLibrary | None = None,
+    strict: bool = True,
+) -> Inventory:
     """Compute the energy and GHG inventory of ``park`` over ``period``.
 
     Parameters
@@ -630,18 +765,22 @@ def compute_inventory(park: Park, period: Period | str, *,
         rows = np.array([row_of.get(k, -1) for k in intervals.streams])
         ok = rows >= 0
         if k1 > k0:
-            if ok.all() and len(rows) == len(streams) and np.array_equal(rows, np.arange(len(
-                    rows))):
+            if (
+                ok.all()
+                and len(rows) == len(streams)
+                and np.array_equal(rows, np.arange(len(rows)))
+            ):
                 if first + k0 == 0 and k1 - k0 == n_days and sums.shape[1] == n_days:
                     activity = sums  # the common case: one stream per source, whole period
                 else:
-                    activity[:, first + k0:first + k1] += sums[:, k0:k1]
+                    activity[:, first + k0 : first + k1] += sums[:, k0:k1]
             else:
-                activity[rows[ok], first + k0:first + k1] += sums[ok, k0:k1]
+                activity[rows[ok], first + k0 : first + k1] += sums[ok, k0:k1]
         for k, r in zip(intervals.streams, rows, strict=True):
             if r >= 0:
                 refs.setdefault(int(r), []).append(
-                    (first + k0, first + k1, intervals.refs.get(k, f"interval:{k}")))
+                    (first + k0, first + k1, intervals.refs.get(k, f"interval:{k}"))
+                )
     for e in entries:
         r = row_of.get(e.key)
         if r is None:
@@ -670,36 +809,60 @@ def compute_inventory(park: Park, period: Period | str, *,
     ecoef = []  # (row, a, b, physical, tce, tce_eq)
     cache: dict[tuple, tuple[list[Term], list[EnergyTerm]]] = {}
     ents = {e.id: e for e in park.enterprises}
-    base_points = sorted({period.start, period.end + dt.timedelta(days=1),
-                          *(dt.date(y, 1, 1) for y in range(period.start.year + 1,
-                                                           period.end.year + 1))})
+    base_points = sorted(
+        {
+            period.start,
+            period.end + dt.timedelta(days=1),
+            *(dt.date(y, 1, 1) for y in range(period.start.year + 1, period.end.year + 1)),
+        }
+    )
     for s, method, params in prepared:
         mine = _applicable(overrides, s) if overrides else []
         ent = ents[s.enterprise]
         points = _breakpoints(s, ent, period, mine, base_points)
         pkey = repr(s.params) if s.params else ""
-        for start, stop in zip(points[:-1], points[1:], strict=False):
+        for start, stop in itertools.pairwise(points):
             if not (s.active_on(start) and ent.active_on(start)):
                 continue
             a, b = (start - period.start).days, (stop - period.start).days
-            measured = tuple((m.name, m.value, m.ref) for m in s.measured
-                             if m.valid_from <= start) if s.measured else ()
-            ckey = (s.method, s.carrier, s.scope, s.category, pkey, measured, start.year,
-                    tuple(o.id or id(o) for o in mine if o.covers(start)),
-                    s.id if mine or measured else "")
+            measured = (
+                tuple((m.name, m.value, m.ref) for m in s.measured if m.valid_from <= start)
+                if s.measured
+                else ()
+            )
+            ckey = (
+                s.method,
+                s.carrier,
+                s.scope,
+                s.category,
+                pkey,
+                measured,
+                start.year,
+                tuple(o.id or id(o) for o in mine if o.covers(start)),
+                s.id if mine or measured else "",
+            )
             if ckey not in cache:
                 ctx = MethodContext(library, settings, s, start, mine)
                 cache[ckey] = method.terms(s, params, ctx)
             terms, eterms = cache[ckey]
             for t in terms:
-                tk = (s.id, t.stream, t.gas, t.kind, t.scope, t.category, t.instrument,
-                      t.plant_part)
+                tk = (
+                    s.id,
+                    t.stream,
+                    t.gas,
+                    t.kind,
+                    t.scope,
+                    t.category,
+                    t.instrument,
+                    t.plant_part,
+                )
                 if tk not in term_index:
                     term_index[tk] = len(term_rows)
                     term_rows.append(_TermRow(s, row_of[stream_key(s.id, t.stream)], t))
                 row = term_index[tk]
-                term_rows[row].stretches.append(_Stretch(row, a, b, t.coefficient, t.factors,
-                                                         t.formula))
+                term_rows[row].stretches.append(
+                    _Stretch(row, a, b, t.coefficient, t.factors, t.formula)
+                )
                 if t.plant is None:
                     coef.append((row, a, b, t.coefficient))
             for t in eterms:
@@ -713,8 +876,9 @@ def compute_inventory(park: Park, period: Period | str, *,
     plants = {r.term.plant for r in term_rows if r.term.plant}
     # Coefficients: a vector when every term has one value for the whole run (the common
     # case, which then needs no terms × days array at all), else terms × days.
-    constant = not plants and len(coef) == n_terms and all(
-        a == 0 and b == n_days for _, a, b, _ in coef)
+    constant = (
+        not plants and len(coef) == n_terms and all(a == 0 and b == n_days for _, a, b, _ in coef)
+    )
     if constant:
         coefficients = np.zeros(n_terms)
         for row, _, _, v in coef:
@@ -735,41 +899,61 @@ def compute_inventory(park: Park, period: Period | str, *,
     years = np.array([d.year for d in days])
     for plant in sorted(plants):
         plant_factors[plant] = {}
-        burn = [i for i, r in enumerate(term_rows) if r.source.facility == plant
-                and r.term.kind == "emission" and r.term.scope == 1 and r.term.gas == "CO2"]
-        gen_sources = [s for s, _, _ in prepared if s.method == "plant_generation"
-                       and s.facility == plant]
+        burn = [
+            i
+            for i, r in enumerate(term_rows)
+            if r.source.facility == plant
+            and r.term.kind == "emission"
+            and r.term.scope == 1
+            and r.term.gas == "CO2"
+        ]
+        gen_sources = [
+            s for s, _, _ in prepared if s.method == "plant_generation" and s.facility == plant
+        ]
         for year in sorted(set(years.tolist())):
             sel = years == year
             emitted = float(gas_t(burn)[:, sel].sum()) if burn else 0.0
-            mwh = sum(activity[row_of[stream_key(g.id, "electricity")], sel].sum()
-                      for g in gen_sources) * 1e-3
+            mwh = (
+                sum(
+                    activity[row_of[stream_key(g.id, "electricity")], sel].sum()
+                    for g in gen_sources
+                )
+                * 1e-3
+            )
             gj = sum(activity[row_of[stream_key(g.id, "heat")], sel].sum() for g in gen_sources)
-            share = next((get_method("plant_generation").params(g).power_share_frac
-                          for g in gen_sources), None)
+            share = next(
+                (get_method("plant_generation").params(g).power_share_frac for g in gen_sources),
+                None,
+            )
             ef_power, ef_heat = plant_supply_factors(emitted, mwh, gj, share)
             plant_factors[plant][year] = (ef_power, ef_heat)
         for i, r in enumerate(term_rows):
             if r.term.plant != plant:
                 continue
             for st in r.stretches:
-                for year in sorted(set(years[st.a:st.b].tolist())):
+                for year in sorted(set(years[st.a : st.b].tolist())):
                     ef_power, ef_heat = plant_factors[plant][year]
                     ef = ef_power if r.term.plant_part == "power" else ef_heat
                     in_year = np.zeros(n_days, dtype=bool)
-                    in_year[st.a:st.b] = True
+                    in_year[st.a : st.b] = True
                     in_year &= years == year
                     if math.isnan(ef) and activity[r.stream_row, in_year].any():
-                        problem(f"self-owned plant {plant!r} supplied no "
-                                f"{'electricity' if r.term.plant_part == 'power' else 'heat'}"
-                                f" in {year} but source {r.source.id!r} takes its supply; "
-                                "enter the plant's output (method plant_generation)")
+                        problem(
+                            f"self-owned plant {plant!r} supplied no "
+                            f"{'electricity' if r.term.plant_part == 'power' else 'heat'}"
+                            f" in {year} but source {r.source.id!r} takes its supply; "
+                            "enter the plant's output (method plant_generation)"
+                        )
                     coefficients[i, in_year] = 0.0 if math.isnan(ef) else st.coefficient * ef
                 part = 0 if r.term.plant_part == "power" else 1
                 unit = "tCO2/MWh" if part == 0 else "tCO2/GJ"
-                st.factors = (*st.factors, *(
-                    f"plant:{plant}@{y}={plant_factors[plant][y][part]:g} {unit}"
-                    for y in sorted(set(years[st.a:st.b].tolist()))))
+                st.factors = (
+                    *st.factors,
+                    *(
+                        f"plant:{plant}@{y}={plant_factors[plant][y][part]:g} {unit}"
+                        for y in sorted(set(years[st.a : st.b].tolist()))
+                    ),
+                )
 
     # GWP per term.
     gases = sorted({r.term.gas for r in term_rows})
@@ -806,8 +990,9 @@ def compute_inventory(park: Park, period: Period | str, *,
         if not idx:
             return np.zeros((n_e, n_days))
         ents_of = [ent_index[term_rows[i].source.enterprise] for i in idx]
-        g = sp.csr_matrix((np.ones(len(idx)), (ents_of, np.arange(len(idx)))),
-                          shape=(n_e, len(idx)))
+        g = sp.csr_matrix(
+            (np.ones(len(idx)), (ents_of, np.arange(len(idx)))), shape=(n_e, len(idx))
+        )
         return np.asarray(g @ rows_of_idx)
 
     s2 = [i for i, r in enumerate(term_rows) if r.term.kind == "emission" and r.term.scope == 2]
@@ -816,6 +1001,7 @@ def compute_inventory(park: Park, period: Period | str, *,
     green = [i for i, r in enumerate(term_rows) if r.term.market == "green"]
     residual_labels: list[str] = []
     if grid:
+
         def active(idx: list[int]) -> np.ndarray:  # activity on the days each term applies
             c = coefficients[idx]
             return activity[stream_rows[idx]] * ((c[:, None] if c.ndim == 1 else c) != 0)
@@ -824,17 +1010,29 @@ def compute_inventory(park: Park, period: Period | str, *,
         grid_loc = by_enterprise(grid, tco2e(grid))
         green_kwh = by_enterprise(green, active(green))
         residual = np.zeros((n_e, n_days))
-        targeted = {o.target for o in overrides if o.factor == settings.residual_factor
-                    and o.applies_to == "enterprise"}
+        targeted = {
+            o.target
+            for o in overrides
+            if o.factor == settings.residual_factor and o.applies_to == "enterprise"
+        }
         for year in sorted(set(years.tolist())):
             sel = years == year
             for ent_id in [None, *sorted(targeted)]:
                 holder = ent_id or enterprises[0] if enterprises else ""
-                probe = EmissionSource(id=f"{holder}:residual", enterprise=holder,
-                                       method="purchased_electricity", carrier="electricity",
-                                       scope=2, category="purchased_electricity")
-                applicable = [o for o in overrides if o.applies_to == "park" or (
-                    ent_id is not None and o.applies_to == "enterprise" and o.target == ent_id)]
+                probe = EmissionSource(
+                    id=f"{holder}:residual",
+                    enterprise=holder,
+                    method="purchased_electricity",
+                    carrier="electricity",
+                    scope=2,
+                    category="purchased_electricity",
+                )
+                applicable = [
+                    o
+                    for o in overrides
+                    if o.applies_to == "park"
+                    or (ent_id is not None and o.applies_to == "enterprise" and o.target == ent_id)
+                ]
                 ctx = MethodContext(library, settings, probe, dt.date(year, 1, 1), applicable)
                 value = ctx.factor(settings.residual_factor, "t/kWh")
                 if ent_id is None:
@@ -856,14 +1054,30 @@ def compute_inventory(park: Park, period: Period | str, *,
         note["residual_factor_used"] = residual_labels[0]
     eq_years = settings.electricity_equivalent_kgce_per_kwh
     if any(y not in eq_years for y in set(years.tolist())):
-        warnings.append("no coal-equivalent electricity value configured for "
-                        f"{sorted(set(years.tolist()) - set(eq_years))}: energy_tce_equivalent "
-                        "is NaN where electricity is used (accounting.electricity_equivalent_"
-                        "kgce_per_kwh)")
+        warnings.append(
+            "no coal-equivalent electricity value configured for "
+            f"{sorted(set(years.tolist()) - set(eq_years))}: energy_tce_equivalent "
+            "is NaN where electricity is used (accounting.electricity_equivalent_"
+            "kgce_per_kwh)"
+        )
     return Inventory(
-        park=park, period=period, days=days, gwp=gwp, gwp_labels=gwp_labels, streams=streams,
-        stream_units=[factor_unit(u) for u in units], activity=activity, stream_refs=refs,
-        term_rows=term_rows, term_coef=coefficients, term_gwp=gwp_row,
-        energy_rows=energy_rows, energy_coef=energy_coef, market_scope2_tco2e=market,
+        park=park,
+        period=period,
+        days=days,
+        gwp=gwp,
+        gwp_labels=gwp_labels,
+        streams=streams,
+        stream_units=[factor_unit(u) for u in units],
+        activity=activity,
+        stream_refs=refs,
+        term_rows=term_rows,
+        term_coef=coefficients,
+        term_gwp=gwp_row,
+        energy_rows=energy_rows,
+        energy_coef=energy_coef,
+        market_scope2_tco2e=market,
         plant_factors=plant_factors,
-        enterprises=enterprises, settings_note=note, warnings=warnings)
+        enterprises=enterprises,
+        settings_note=note,
+        warnings=warnings,
+    )

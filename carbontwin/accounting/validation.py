@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime
 import difflib
 import functools
@@ -168,6 +169,8 @@ def _is_empty(value: object) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
+    if isinstance(value, np.datetime64 | np.timedelta64) and np.isnat(value):
+        return True
     return isinstance(value, str) and not value.strip()
 
 
@@ -254,13 +257,15 @@ def _parse_number(value: object) -> float | None:
     """Return the value as a float (possibly NaN or inf), or None if it is not a number."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float | np.integer | np.floating | Decimal):
-        return float(value)
-    text = str(value).strip().replace("\u2212", "-")
-    if _THOUSANDS.fullmatch(text):
-        text = text.replace(",", "")
+    number = value
+    if not isinstance(value, int | float | np.integer | np.floating | Decimal):
+        number = str(value).strip().replace("\u2212", "-")
+        if _THOUSANDS.fullmatch(number):
+            number = number.replace(",", "")
     try:
-        return float(text)
+        return float(number)
+    except OverflowError:
+        return math.inf
     except ValueError:
         return None
 
@@ -301,6 +306,19 @@ class _Context:
     outlier_factor: float
     streams: dict[str, dict[str, str] | str] = field(default_factory=dict)
     seen: dict[str, _Seen] = field(default_factory=lambda: defaultdict(_Seen))
+    sources: dict[str, EmissionSource] = field(default_factory=dict)
+    enterprises: dict[str, Enterprise] = field(default_factory=dict)
+    limits: dict[tuple[str, str], tuple[float, str] | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sources = {s.id: s for s in self.park.sources}
+        self.enterprises = {e.id: e for e in self.park.enterprises}
+
+    def max_per_day(self, source: str, stream: str, unit: str) -> tuple[float, str] | None:
+        """Return the stream's daily limit from its metering points (cached)."""
+        if (source, stream) not in self.limits:
+            self.limits[source, stream] = _max_per_day(self.park, source, stream, unit)
+        return self.limits[source, stream]
 
     def source_streams(self, source: EmissionSource) -> dict[str, str] | str:
         """Return ``{stream: canonical unit}`` of ``source``, or why it takes no activity."""
@@ -359,17 +377,16 @@ def _check_row(
     # unknown_source
     sid = _text(row.get("source"))
     stream = _text(row.get("stream"))
-    try:
-        source = park.source(sid)
-    except KeyError:
-        close = difflib.get_close_matches(sid, [s.id for s in park.sources], n=3, cutoff=0.6)
+    source = ctx.sources.get(sid)
+    if source is None:
+        close = difflib.get_close_matches(sid, list(ctx.sources), n=3, cutoff=0.6)
         hint = (
             f"did you mean {' or '.join(close)}?"
             if close
             else "no source id is close to it; check the source ids in the park definition"
         )
         msg = f"{label}: source {sid!r} is not in park {park.id}; {hint}"
-        raise _Reject(msg, "unknown_source") from None
+        raise _Reject(msg, "unknown_source")
     streams = ctx.source_streams(source)
     if isinstance(streams, str):
         msg = f"{label}: source {sid} cannot take activity ({streams}); fix the park definition"
@@ -426,7 +443,14 @@ def _check_row(
 
     # unit
     unit = _text(row.get("unit"))
-    _, noun, _ = _kind(canonical)
+    try:
+        _, noun, _ = _kind(canonical)
+    except UnitError:
+        msg = (
+            f"{label}: {who} keeps its activity in {canonical!r}, which is not a known unit; "
+            "correct the source's carrier in the park definition"
+        )
+        raise _Reject(msg, "unit") from None
     ambiguous = _AMBIGUOUS.get(re.sub(r"\s+", "", unit).lower())
     if ambiguous:
         name, what, meant, spelling = ambiguous
@@ -451,6 +475,9 @@ def _check_row(
         )
         raise _Reject(msg, "unit") from None
     qty_c = qty * factor
+    if not math.isfinite(qty_c):
+        msg = f"{label}: quantity {_text(raw_qty)} {unit} is too large to be a real amount"
+        raise _Reject(msg, "bad_value")
 
     # negative
     if qty < 0:
@@ -464,7 +491,7 @@ def _check_row(
     rate = qty_c / days
 
     # range
-    limit = _max_per_day(park, sid, stream, canonical)
+    limit = ctx.max_per_day(sid, stream, canonical)
     if limit is not None and rate > limit[0] * (1 + 1e-9):
         msg = (
             f"{label}: {_fmt(rate)} {canonical}/day is more than the "
@@ -474,11 +501,7 @@ def _check_row(
         raise _Reject(msg, "range")
 
     # outside_registry
-    enterprise: Enterprise | None
-    try:
-        enterprise = park.enterprise(source.enterprise)
-    except KeyError:
-        enterprise = None
+    enterprise = ctx.enterprises.get(source.enterprise)
     problems = []
     if source.start and start < source.start:
         problems.append(f"it starts {start}, before source {sid} began operating on {source.start}")
@@ -559,10 +582,10 @@ def _check_row(
             entered_by=_text(row.get("entered_by")),
         )
     except PydanticValidationError as exc:
-        problems = "; ".join(
+        details = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
-        msg = f"{label}: the entry is not valid ({problems}); correct these fields"
+        msg = f"{label}: the entry is not valid ({details}); correct these fields"
         raise _Reject(msg, "bad_value") from None
     seen.add(start, end, qty_c, label)
     return entry
@@ -583,16 +606,12 @@ def _gap_findings(
     period: Period,
 ) -> list[Finding]:
     """Months of ``period`` in which an active source has no entry for a stream."""
-    park = ctx.park
     findings = []
     months = _month_starts(period)
     for key, (sid, _stream) in keys.items():
-        source = park.source(sid)
-        try:
-            ent = park.enterprise(source.enterprise)
-            lo_e, hi_e = ent.entry_date, ent.exit_date
-        except KeyError:
-            lo_e = hi_e = None
+        source = ctx.sources[sid]
+        ent = ctx.enterprises.get(source.enterprise)
+        lo_e, hi_e = (ent.entry_date, ent.exit_date) if ent else (None, None)
         spans = ctx.seen[key].spans
         for m in months:
             next_m = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
@@ -681,16 +700,18 @@ def validate_entries(
     if not outlier_factor > 1:
         msg = f"outlier_factor(={outlier_factor}) must be > 1, e.g. 10"
         raise ValidationError(msg)
-    ctx = _Context(park, today or datetime.date.today(), outlier_factor)
+    if today is None:
+        today = datetime.date.today()
+    elif isinstance(today, datetime.datetime):
+        today = today.date()
+    ctx = _Context(park, today, outlier_factor)
     for e in existing:
         qty = e.quantity
-        try:
-            source = park.source(e.source)
-            streams = ctx.source_streams(source)
-            if isinstance(streams, dict) and e.stream in streams and e.unit != streams[e.stream]:
+        source = ctx.sources.get(e.source)
+        streams = ctx.source_streams(source) if source else ""
+        if isinstance(streams, dict) and e.stream in streams and e.unit != streams[e.stream]:
+            with contextlib.suppress(UnitError):  # else compared as stored
                 qty *= conversion_factor(e.unit, streams[e.stream])
-        except (KeyError, UnitError):
-            pass
         what = e.id or ""
         if e.ref:
             what = f"{what} ({e.ref})" if what else e.ref
@@ -875,7 +896,7 @@ def validate_readings(
         One stream per source stream key (``stream_key(point.source, point.stream)``), on a
         regular index at the smallest ``interval_s`` of the points read, in the stream's
         canonical unit; several points feeding one stream are summed. ``None`` when no
-        reading was accepted.
+        reading yields an amount.
     result : ValidationResult
         No entries; the quarantined readings, the findings (``gap``, ``rollover``) and the
         number of accepted readings.
@@ -884,24 +905,34 @@ def validate_readings(
     -----
     A cumulative register is differenced: the amount between readings at :math:`t_0` and
     :math:`t_1` is :math:`v_1 - v_0`, assigned to the interval containing :math:`t_0`. A
-    decrease is a rollover when the point has ``rollover`` :math:`R` and
-    :math:`v_0 \ge 0.9 R`; the amount is then :math:`R - v_0 + v_1`. Any other decrease
-    is a reset or fault: the reading is quarantined (``decreasing``) and differencing
-    restarts from it. Interval values land in the interval containing their timestamp.
+    decrease is a rollover when the point has ``rollover`` :math:`R`,
+    :math:`v_0 \ge 0.9 R` and :math:`v_1 \le 0.1 R` (both ends of the wrap plausible); the
+    amount is then :math:`R - v_0 + v_1`. Any other decrease is a reset or fault: the
+    reading is quarantined (``decreasing``) and differencing restarts from it. Interval
+    values land whole in the grid interval containing their timestamp, also when the
+    point's own interval is longer than the grid's.
     The amounts are multiplied by one float factor from the point's unit to the stream's
     canonical unit.
+
+    Examples
+    --------
+    >>> from carbontwin.core import load_park, demo_park_path
+    >>> park = load_park(demo_park_path())
+    >>> ts = pd.date_range("2025-03-01", periods=3, freq="15min", tz="Asia/Shanghai")
+    >>> frame = pd.DataFrame({"point": "P-E06-ELEC", "ts": ts, "value": [10.0, 10.5, 11.25]})
+    >>> data, result = validate_readings(park, frame)
+    >>> data.streams, data.values.tolist(), data.refs
+    (['E06-ELEC'], [[500.0, 750.0]], {'E06-ELEC': 'points:P-E06-ELEC'})
     """
     tz = park.timezone
     result = ValidationResult()
     held: list[tuple[int, QuarantineRecord]] = []
     frame = frame.reset_index(drop=True)
     n = len(frame)
-    columns = list(frame.columns)
-    cells = frame.to_numpy(dtype=object) if n else np.empty((0, len(columns)), dtype=object)
 
     def record(i: int, rule: str, reason: str, pid: str = "", when: str = "") -> None:
         where = f"{pid} at {when}" if pid and when else pid
-        row = {str(c): _plain(v) for c, v in zip(columns, cells[i], strict=True)}
+        row = {str(c): _plain(v) for c, v in frame.iloc[i].items()}
         held.append(
             (
                 i,
@@ -935,11 +966,9 @@ def validate_readings(
     ts, ts_problems = _timestamps(frame["ts"], tz)
     ts_ns = pd.DatetimeIndex(ts).asi8  # UTC nanoseconds; NaT is the minimum int64
     nat = ts.isna().to_numpy()
-    raw_ts = frame["ts"].tolist()
-    ts_list = ts.tolist()
 
     def when_of(i: int) -> str:
-        return ts_list[i].isoformat() if not nat[i] else _text(raw_ts[i])
+        return ts.iat[i].isoformat() if not nat[i] else _text(frame["ts"].iat[i])
 
     values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
     now = pd.Timestamp(today) if today is not None else pd.Timestamp.now(tz=tz)
@@ -951,17 +980,19 @@ def validate_readings(
     ok = np.ones(n, dtype=bool)
     cache: dict[str, _PointInfo | tuple[str, str]] = {}
     info_of: dict[str, _PointInfo] = {}
-    for pid in dict.fromkeys(points):
-        info = _resolve_point(park, pid, cache) if pid else ("missing_field", "")
+    rejected: dict[str, tuple[str, str]] = {
+        "": ("missing_field", "point is empty; name the metering point")
+    }
+    pts = np.asarray(points, dtype=object)
+    for pid in pd.unique(pts):
+        info = _resolve_point(park, pid, cache) if pid else rejected[""]
         if isinstance(info, _PointInfo):
             info_of[pid] = info
-    for i in np.flatnonzero([p not in info_of for p in points]):
-        pid = points[i]
-        if not pid:
-            record(i, "missing_field", "point is empty; name the metering point", "", when_of(i))
         else:
-            rule, reason = cache[pid]  # type: ignore[misc]
-            record(i, rule, reason, pid, when_of(i))
+            rejected[pid] = info
+    for i in np.flatnonzero(~pd.Series(pts).isin(list(info_of)).to_numpy()):
+        rule, reason = rejected[points[i]]
+        record(i, rule, reason, points[i], when_of(i))
         ok[i] = False
     for i in sorted(ts_problems):
         if ok[i]:
@@ -991,10 +1022,8 @@ def validate_readings(
         )
         ok[i] = False
     if "quality" in frame.columns:
-        flags = np.array(
-            [_text(q).lower() in _BAD_READING_QUALITY for q in frame["quality"].tolist()],
-            dtype=bool,
-        )
+        quality = frame["quality"].astype(str).str.strip().str.lower()
+        flags = quality.isin(list(_BAD_READING_QUALITY)).to_numpy()
         for i in np.flatnonzero(ok & flags):
             q = _text(frame.at[i, "quality"])
             record(
@@ -1009,14 +1038,12 @@ def validate_readings(
     # Duplicates and conflicts among the readings still good.
     idx = np.flatnonzero(ok)
     if len(idx):
-        sub = pd.DataFrame(
-            {"point": [points[i] for i in idx], "ts": ts_ns[idx], "value": values[idx]}, index=idx
-        )
+        sub = pd.DataFrame({"point": pts[idx], "ts": ts_ns[idx], "value": values[idx]}, index=idx)
         conflict = sub.groupby(["point", "ts"])["value"].transform("nunique").to_numpy() > 1
         dup = sub.duplicated(["point", "ts", "value"], keep="first").to_numpy() & ~conflict
+        clashes = sub[conflict].groupby(["point", "ts"])["value"].agg(list).to_dict()
         for i in idx[conflict]:
-            same = sub.loc[(sub["point"] == points[i]) & (sub["ts"] == ts_ns[i]), "value"]
-            vals = ", ".join(_fmt(v) for v in same)
+            vals = ", ".join(_fmt(v) for v in clashes[points[i], ts_ns[i]])
             record(
                 i,
                 "conflict",
@@ -1038,16 +1065,17 @@ def validate_readings(
 
     # Per point: sign and range of interval amounts, differencing of registers.
     good = np.flatnonzero(ok)
-    by_point: dict[str, list[int]] = defaultdict(list)
-    for i in good:
-        by_point[points[i]].append(int(i))
+    codes, names = pd.factorize(pts[good])
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    by_point = {str(pid): good[order[bounds[c] : bounds[c + 1]]] for c, pid in enumerate(names)}
     parts: list[tuple[str, np.ndarray, np.ndarray]] = []  # (stream key, ts ns, amount)
     landed: dict[str, set[str]] = defaultdict(set)
     intervals: list[int] = []
     for pid, members in by_point.items():
         info = info_of[pid]
         p = info.point
-        rows = np.array(members, dtype=np.intp)
+        rows = np.asarray(members, dtype=np.intp)
         rows = rows[np.argsort(ts_ns[rows], kind="stable")]
         v = values[rows]
         t = ts_ns[rows]
@@ -1089,13 +1117,15 @@ def validate_readings(
             keep = ~(neg | low | high)
             parts.append((info.key, t[keep], v[keep] * info.factor))
             sequence = t[keep]
+            lands = bool(keep.any())
         else:
             amount = np.diff(v)
             keep = np.ones(len(rows), dtype=bool)
             for j in np.flatnonzero(amount < 0) + 1:
                 v0, v1 = v[j - 1], v[j]
                 i, i0 = rows[j], rows[j - 1]
-                if p.rollover is not None and v0 >= (1 - _ROLLOVER_BAND_FRAC) * p.rollover:
+                band = _ROLLOVER_BAND_FRAC * p.rollover if p.rollover is not None else -1.0
+                if p.rollover is not None and v0 >= p.rollover - band and v1 <= band:
                     amount[j - 1] = p.rollover - v0 + v1
                     note = (
                         f"point {pid} rolled over at {_fmt(p.rollover)} {p.unit} between "
@@ -1125,11 +1155,11 @@ def validate_readings(
                 keep[j] = False
             has = keep[1:]
             parts.append((info.key, t[:-1][has], amount[has] * info.factor))
-            parts.append((info.key, t[keep][:1], np.zeros(min(1, int(keep.sum())))))
             sequence = t
+            lands = bool(has.any())
         result.readings += int(keep.sum())
-        if not keep.any():
-            continue
+        if not lands:
+            continue  # no amount yet: a lone register reading is only a baseline
         landed[info.key].add(pid)
         intervals.append(p.interval_s)
         step = p.interval_s * 1_000_000_000

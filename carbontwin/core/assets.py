@@ -49,8 +49,7 @@ class Battery(_Asset):
     energy_kwh: float = quantity("kWh", "usable energy capacity", gt=0)
     power_kw: float = quantity("kW", "charge and discharge power limit", gt=0)
     charge_efficiency_frac: float = quantity("frac", "charge efficiency", 0.95, gt=0, le=1)
-    discharge_efficiency_frac: float = quantity("frac", "discharge efficiency", 0.95, gt=0,
-                                                le=1)
+    discharge_efficiency_frac: float = quantity("frac", "discharge efficiency", 0.95, gt=0, le=1)
     soc_min_frac: float = quantity("frac", "lowest state of charge", 0.1, ge=0, le=1)
     soc_max_frac: float = quantity("frac", "highest state of charge", 0.95, ge=0, le=1)
 

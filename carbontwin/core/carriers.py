@@ -63,8 +63,19 @@ CARRIERS: dict[str, Carrier] = {r[0]: Carrier(*r) for r in _ROWS}
 
 #: The seven Kyoto gases and the fluorinated gases with GWP values in the factor library.
 GASES: tuple[str, ...] = (
-    "CO2", "CH4", "N2O", "HFC-23", "HFC-32", "HFC-125", "HFC-134a", "HFC-143a", "HFC-152a",
-    "HFC-227ea", "CF4", "SF6", "NF3",
+    "CO2",
+    "CH4",
+    "N2O",
+    "HFC-23",
+    "HFC-32",
+    "HFC-125",
+    "HFC-134a",
+    "HFC-143a",
+    "HFC-152a",
+    "HFC-227ea",
+    "CF4",
+    "SF6",
+    "NF3",
 )
 
 

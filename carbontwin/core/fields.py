@@ -28,8 +28,9 @@ def quantity(unit: str, description: str, default: Any = ..., **kwargs: Any) -> 
     **kwargs
         Passed to :func:`pydantic.Field` (``ge``, ``le``, ``gt`` ...).
     """
-    return Field(default, description=f"{description} [{unit}]",
-                 json_schema_extra={"unit": unit}, **kwargs)
+    return Field(
+        default, description=f"{description} [{unit}]", json_schema_extra={"unit": unit}, **kwargs
+    )
 
 
 def field_unit(model: type, name: str) -> str | None:

@@ -28,8 +28,7 @@ class MeteringPoint(BaseModel):
     carrier: str
     unit: str
     kind: Literal["interval", "cumulative", "instantaneous"] = "interval"
-    rollover: float | None = quantity("point unit", "register value at which it wraps", None,
-                                      gt=0)
+    rollover: float | None = quantity("point unit", "register value at which it wraps", None, gt=0)
     min_value: float | None = quantity("point unit", "lowest plausible value", None)
     max_value: float | None = quantity("point unit", "highest plausible value", None)
     interval_s: int = quantity("s", "reporting interval", 900, gt=0)

@@ -1,5 +1,6 @@
-"""Records that flow through the platform: activity entries, interval data, statistics,
-factor overrides and quarantined rows.
+"""Records that flow through the platform.
+
+Activity entries, interval data, statistics, factor overrides and quarantined rows.
 
 Activity arrives two ways: as *interval data* from meters (a wide array, streams × time,
 in canonical units) and as *entries* (a quantity over a date range, from ledgers, invoices
@@ -78,8 +79,10 @@ class ActivityEntry(BaseModel):
 
 
 class Statistic(BaseModel):
-    """A statistic of an enterprise or the park over a period: value added, output of a
-    product, floor area — the denominators of intensity indicators."""
+    """A statistic of an enterprise or the park over a period.
+
+    Value added, output of a product, floor area: the denominators of intensity indicators.
+    """
 
     model_config = ConfigDict(extra="forbid")
     entity: str = Field(description="enterprise id, or 'park'")
@@ -125,7 +128,8 @@ class FactorOverride(BaseModel):
     def covers(self, day: dt.date) -> bool:
         """Return whether the override applies on ``day``."""
         return (self.valid_from is None or day >= self.valid_from) and (
-            self.valid_to is None or day <= self.valid_to)
+            self.valid_to is None or day <= self.valid_to
+        )
 
     @property
     def specificity(self) -> int:
@@ -146,8 +150,10 @@ class QuarantineRecord(BaseModel):
 
 @dataclass
 class IntervalData:
-    """Metered activity: ``values[i, t]`` is the amount of stream ``streams[i]`` in the
-    interval starting at ``index[t]``, in the stream's canonical unit.
+    """Metered activity in canonical units, streams × time.
+
+    ``values[i, t]`` is the amount of stream ``streams[i]`` in the interval starting at
+    ``index[t]``.
 
     The wide layout (streams × time, C-contiguous) keeps a year of 15-min data for
     thousands of streams in one float64 block that reduces to days without a copy.
@@ -162,8 +168,10 @@ class IntervalData:
     def __post_init__(self) -> None:
         require_aware(self.index, "IntervalData.index")
         if self.values.ndim != 2 or self.values.shape != (len(self.streams), len(self.index)):
-            msg = (f"IntervalData.values has shape {self.values.shape}; expected "
-                   f"(streams={len(self.streams)}, time={len(self.index)})")
+            msg = (
+                f"IntervalData.values has shape {self.values.shape}; expected "
+                f"(streams={len(self.streams)}, time={len(self.index)})"
+            )
             raise ValidationError(msg)
         if len(set(self.streams)) != len(self.streams):
             msg = "IntervalData.streams has duplicate stream keys"
@@ -173,8 +181,9 @@ class IntervalData:
     def from_frame(cls, frame: pd.DataFrame, interval_h: float = 0.25) -> IntervalData:
         """Build from a DataFrame indexed by time with one column per stream key."""
         values = np.ascontiguousarray(frame.to_numpy(dtype=np.float64).T)
-        return cls(pd.DatetimeIndex(frame.index), [str(c) for c in frame.columns], values,
-                   interval_h)
+        return cls(
+            pd.DatetimeIndex(frame.index), [str(c) for c in frame.columns], values, interval_h
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Return the data as a DataFrame (time × streams)."""

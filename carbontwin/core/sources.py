@@ -30,8 +30,11 @@ ParamValue = float | int | str | bool | list | dict
 
 
 class ParamEntry(BaseModel):
-    """A measured parameter valid from a date: test data such as a month's NCV or carbon
-    content (CPCIF 5.1.2.2–5.1.2.3), replacing the default from that date on."""
+    """A measured parameter valid from a date.
+
+    Test data such as a month's NCV or carbon content (CPCIF 5.1.2.2–5.1.2.3), replacing
+    the default from that date on.
+    """
 
     model_config = ConfigDict(extra="forbid")
     name: str
@@ -84,5 +87,4 @@ class EmissionSource(BaseModel):
 
     def active_on(self, day: dt.date) -> bool:
         """Return whether the source operates on ``day`` (equipment start/stop)."""
-        return (self.start is None or day >= self.start) and (
-            self.stop is None or day <= self.stop)
+        return (self.start is None or day >= self.start) and (self.stop is None or day <= self.stop)

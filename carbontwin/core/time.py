@@ -87,16 +87,20 @@ def parse_period(text: str) -> Period:
             raise
         msg = f"period {s!r} is not a valid date ({exc})"
         raise ValidationError(msg) from exc
-    msg = (f"period {s!r} is not understood; write 2025, 2025-Q1, 2025-03, 2025-03-15 "
-           "or 2025-01-01/2025-06-30")
+    msg = (
+        f"period {s!r} is not understood; write 2025, 2025-Q1, 2025-03, 2025-03-15 "
+        "or 2025-01-01/2025-06-30"
+    )
     raise ValidationError(msg)
 
 
 def require_aware(index: pd.DatetimeIndex, what: str = "index") -> None:
     """Raise if ``index`` is naive: local days cannot be found without a time zone."""
     if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
-        msg = (f"{what} must be a timezone-aware DatetimeIndex; localise it first, e.g. "
-               "index.tz_localize('Asia/Shanghai')")
+        msg = (
+            f"{what} must be a timezone-aware DatetimeIndex; localise it first, e.g. "
+            "index.tz_localize('Asia/Shanghai')"
+        )
         raise ValidationError(msg)
 
 
@@ -139,8 +143,9 @@ def day_edges(index: pd.DatetimeIndex, timezone: str) -> tuple[list[dt.date], np
     return days, starts
 
 
-def period_groups(days: list[dt.date], by: str,
-                  periods: list[Period] | None = None) -> tuple[list[str], np.ndarray]:
+def period_groups(
+    days: list[dt.date], by: str, periods: list[Period] | None = None
+) -> tuple[list[str], np.ndarray]:
     """Assign each day to a reporting period.
 
     Parameters

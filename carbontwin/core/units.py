@@ -79,7 +79,6 @@ _ALIASES: dict[str, str] = {
     "10000Nm3": "wNm3",
     "tco2": "tCO2e",
     "tco2e": "tCO2e",
-    "kt": "ktonne",
 }
 
 #: Canonical unit of each quantity kind; activity is converted to these on the way in.
@@ -119,8 +118,6 @@ def parse_unit(text: str) -> pint.Unit:
     raw = str(text).strip()
     compact = re.sub(r"\s+", "", raw)
     name = _ALIASES.get(compact, _ALIASES.get(compact.lower(), raw))
-    if name == raw and compact.lower() in ("kt",):
-        name = "ktonne"
     try:
         unit = ureg.Unit(name)
     except Exception as exc:  # pint raises tokenizer, syntax and lookup errors alike

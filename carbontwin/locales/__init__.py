@@ -21,8 +21,9 @@ LANGUAGES = ("en", "zh")
 
 @functools.cache
 def _table(lang: str) -> dict[str, str]:
-    return json.loads(resources.files("carbontwin.locales").joinpath(f"{lang}.json")
-                      .read_text(encoding="utf-8"))
+    return json.loads(
+        resources.files("carbontwin.locales").joinpath(f"{lang}.json").read_text(encoding="utf-8")
+    )
 
 
 def text(key: str, lang: str = "en", **values: object) -> str:

@@ -54,22 +54,30 @@ def resolve_park(spec: str | Path) -> Park:
         check_park(park, strict=True)
     except ConsistencyError as exc:
         problems = [tuple(line.split(": ", 2)[1:]) for line in str(exc).splitlines()]
-        raise ParkDefinitionError(path.name, [(p[0], p[1]) if len(p) == 2 else ("", p[0])
-                                              for p in problems]) from None
+        raise ParkDefinitionError(
+            path.name, [(p[0], p[1]) if len(p) == 2 else ("", p[0]) for p in problems]
+        ) from None
     return park
 
 
 def demo_activity_paths() -> list[Path]:
-    """Return the demo park's 2025 sample activity: the ledger and the manual entries
-    (which carry deliberate mistakes, to show the quarantine)."""
+    """Return the demo park's 2025 sample activity files.
+
+    The ledger, and manual entries that carry deliberate mistakes to show the quarantine.
+    """
     folder = resources.files("carbontwin.data").joinpath("activity")
     return [Path(str(folder.joinpath(n))) for n in ("demo_2025.csv", "demo_2025_manual.csv")]
 
 
-def import_activity(park: Park, paths: Sequence[str | Path], *,
-                    existing: Sequence[ActivityEntry] = (), today: dt.date | None = None,
-                    period: Period | None = None, progress: Progress | None = None
-                    ) -> ValidationResult:
+def import_activity(
+    park: Park,
+    paths: Sequence[str | Path],
+    *,
+    existing: Sequence[ActivityEntry] = (),
+    today: dt.date | None = None,
+    period: Period | None = None,
+    progress: Progress | None = None,
+) -> ValidationResult:
     """Read and validate activity files; good rows become entries, bad rows quarantine.
 
     Files are validated in order, each against the entries accepted before it, so a row
@@ -82,8 +90,9 @@ def import_activity(park: Park, paths: Sequence[str | Path], *,
             progress(str(p), i, len(paths))
         rows, bad = read_activity_file(p)
         result.quarantine.extend(bad)
-        part = validate_entries(park, rows, origin="file", existing=accepted, today=today,
-                                period=period)
+        part = validate_entries(
+            park, rows, origin="file", existing=accepted, today=today, period=period
+        )
         accepted.extend(part.entries)
         result.entries.extend(part.entries)
         result.quarantine.extend(part.quarantine)
@@ -103,32 +112,58 @@ class AccountRun:
     validation: ValidationResult = field(default_factory=ValidationResult)
 
 
-def account(park: Park, period: str | Period, *, activity: Sequence[str | Path] = (),
-            entries: Iterable[ActivityEntry] = (), overrides: Iterable[FactorOverride] = (),
-            today: dt.date | None = None, progress: Progress | None = None,
-            library: FactorLibrary | None = None) -> AccountRun:
+def account(
+    park: Park,
+    period: str | Period,
+    *,
+    activity: Sequence[str | Path] = (),
+    entries: Iterable[ActivityEntry] = (),
+    overrides: Iterable[FactorOverride] = (),
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+    library: FactorLibrary | None = None,
+) -> AccountRun:
     """Account ``park`` over ``period`` from activity files and/or stored entries.
 
     Runs the consistency checks strictly before finalising the inventory.
     """
     p = parse_period(period) if isinstance(period, str) else period
     entries = list(entries)
-    validation = import_activity(park, activity, existing=entries, today=today, period=p,
-                                 progress=progress) if activity else ValidationResult()
+    validation = (
+        import_activity(park, activity, existing=entries, today=today, period=p, progress=progress)
+        if activity
+        else ValidationResult()
+    )
     check_park(park, strict=True, library=library)
-    inv = compute_inventory(park, p, entries=[*entries, *validation.entries],
-                            overrides=overrides, library=library, strict=True)
+    inv = compute_inventory(
+        park,
+        p,
+        entries=[*entries, *validation.entries],
+        overrides=overrides,
+        library=library,
+        strict=True,
+    )
     return AccountRun(park, p, inv, validation)
 
 
-_COLUMNS = ["scope1_tco2e", "scope2_location_tco2e", "scope2_market_tco2e", "scope3_tco2e",
-            "gross_tco2e", "offsets_tco2e", "net_tco2e", "energy_tce",
-            "energy_tce_equivalent"]
+_COLUMNS = [
+    "scope1_tco2e",
+    "scope2_location_tco2e",
+    "scope2_market_tco2e",
+    "scope3_tco2e",
+    "gross_tco2e",
+    "offsets_tco2e",
+    "net_tco2e",
+    "energy_tce",
+    "energy_tce_equivalent",
+]
 
 
 def summary_table(run: AccountRun, by: str = "month", level: str = "park") -> pd.DataFrame:
-    """Return headline figures per period and, below park level, per zone, industry or
-    enterprise: the table the CLI prints and exports."""
+    """Return headline figures per period and entity: the table the CLI prints and exports.
+
+    Below park level the entities are zones, industries or enterprises.
+    """
     inv = run.inventory
     ds = inv.dataset(by)
     if level == "park":
@@ -144,12 +179,16 @@ def summary_table(run: AccountRun, by: str = "month", level: str = "park") -> pd
         t = inv.totals(by, ds=sub)[_COLUMNS].reset_index()
         t.insert(1, "level", key)
         frames.append(t)
-    return pd.concat(frames, ignore_index=True).sort_values(["period", "level"],
-                                                            ignore_index=True)
+    return pd.concat(frames, ignore_index=True).sort_values(["period", "level"], ignore_index=True)
 
 
-def export_inventory(run: AccountRun, fmt: str, by: str = "month", level: str = "park",
-                     path: str | Path | None = None) -> str | bytes:
+def export_inventory(
+    run: AccountRun,
+    fmt: str,
+    by: str = "month",
+    level: str = "park",
+    path: str | Path | None = None,
+) -> str | bytes:
     """Render the inventory as ``csv``, ``json`` or ``xlsx``.
 
     JSON is the documented ``carbontwin.inventory/1`` document, with the validation
@@ -160,8 +199,10 @@ def export_inventory(run: AccountRun, fmt: str, by: str = "month", level: str = 
         doc = run.inventory.to_json(by, level=level)
         doc["validation"] = {
             "summary": run.validation.summary(),
-            "quarantine": [{"rule": q.rule, "reason": q.reason, "ref": q.ref}
-                           for q in run.validation.quarantine],
+            "quarantine": [
+                {"rule": q.rule, "reason": q.reason, "ref": q.ref}
+                for q in run.validation.quarantine
+            ],
         }
         text = json.dumps(doc, ensure_ascii=False, indent=2)
         if path:
@@ -183,10 +224,12 @@ def export_inventory(run: AccountRun, fmt: str, by: str = "month", level: str = 
         quarantine = pd.DataFrame([q.model_dump() for q in run.validation.quarantine])
         with pd.ExcelWriter(buf, engine="openpyxl") as xl:
             table.to_excel(xl, sheet_name="summary", index=False)
-            emissions.drop(columns=["zone", "industry", "enterprise_name", "gwp"],
-                           errors="ignore").to_excel(xl, sheet_name="emissions", index=False)
-            energy.drop(columns=["zone", "industry", "enterprise_name", "carrier_unit"],
-                        errors="ignore").to_excel(xl, sheet_name="energy", index=False)
+            emissions.drop(
+                columns=["zone", "industry", "enterprise_name", "gwp"], errors="ignore"
+            ).to_excel(xl, sheet_name="emissions", index=False)
+            energy.drop(
+                columns=["zone", "industry", "enterprise_name", "carrier_unit"], errors="ignore"
+            ).to_excel(xl, sheet_name="energy", index=False)
             run.inventory.trace().to_excel(xl, sheet_name="trace", index=False)
             quarantine.to_excel(xl, sheet_name="quarantine", index=False)
         data = buf.getvalue()

@@ -23,8 +23,9 @@ def open_store(url: str | None = None) -> Store:
     return Store.open(url)
 
 
-def register_park(store: Store, park: Park, user: str = "cli",
-                  valid_from: dt.date | None = None) -> int:
+def register_park(
+    store: Store, park: Park, user: str = "cli", valid_from: dt.date | None = None
+) -> int:
     """Record the park definition in the versioned registry; returns versions written.
 
     The first registration is valid from the earliest enterprise entry date; later
@@ -39,10 +40,14 @@ def register_park(store: Store, park: Park, user: str = "cli",
     return store.save_park(park, valid_from, changed_by=user, note="registered from file")
 
 
-def import_files(store: Store, park: Park, files: Sequence[str | Path], user: str = "cli"
-                 ) -> dict[str, int]:
-    """Validate activity files against what is stored, store the good rows, quarantine
-    the bad ones with their reasons, and audit the import. Returns the summary."""
+def import_files(
+    store: Store, park: Park, files: Sequence[str | Path], user: str = "cli"
+) -> dict[str, int]:
+    """Validate activity files against what is stored and store the good rows.
+
+    Bad rows are quarantined with their reasons and the import is audited. Returns the
+    validation summary.
+    """
     register_park(store, park, user)
     lo, hi = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
     existing = store.entries(park.id, lo, hi)
@@ -53,14 +58,23 @@ def import_files(store: Store, park: Park, files: Sequence[str | Path], user: st
     if result.quarantine:
         store.quarantine(park.id, result.quarantine)
     summary = result.summary()
-    store.audit(user, "import", f"park:{park.id}", {"files": [str(f) for f in files],
-                                                    "batch": batch, "summary": summary})
+    store.audit(
+        user,
+        "import",
+        f"park:{park.id}",
+        {"files": [str(f) for f in files], "batch": batch, "summary": summary},
+    )
     return summary
 
 
-def stored_inputs(store: Store, park_spec: str, park_id: str | None, as_of: dt.date | None,
-                  period: str, stored: bool
-                  ) -> tuple[Park, list[ActivityEntry], list[FactorOverride]]:
+def stored_inputs(
+    store: Store,
+    park_spec: str,
+    park_id: str | None,
+    as_of: dt.date | None,
+    period: str,
+    stored: bool,
+) -> tuple[Park, list[ActivityEntry], list[FactorOverride]]:
     """Return the park (as of a date when given), stored entries and overrides."""
     park = uc.resolve_park(park_spec)
     if as_of is not None:
@@ -70,10 +84,21 @@ def stored_inputs(store: Store, park_spec: str, park_id: str | None, as_of: dt.d
     return park, entries, store.overrides(park.id)
 
 
-def set_override(store: Store, park: Park, *, key: str, value: float, unit: str, reason: str,
-                 applies_to: str = "park", target: str = "", valid_from: str | None = None,
-                 valid_to: str | None = None, source: str = "", user: str = "cli"
-                 ) -> FactorOverride:
+def set_override(
+    store: Store,
+    park: Park,
+    *,
+    key: str,
+    value: float,
+    unit: str,
+    reason: str,
+    applies_to: str = "park",
+    target: str = "",
+    valid_from: str | None = None,
+    valid_to: str | None = None,
+    source: str = "",
+    user: str = "cli",
+) -> FactorOverride:
     """Store a factor override (audited by the store) and return it with its id."""
     lib = FactorLibrary.builtin()
     rows = lib.find(key)
@@ -85,10 +110,18 @@ def set_override(store: Store, park: Park, *, key: str, value: float, unit: str,
         park.enterprise(target)
     elif applies_to == "source":
         park.source(target)
-    o = FactorOverride(factor=key, value=value, unit=unit, applies_to=applies_to,
-                       target=target, reason=reason, source=source, created_by=user,
-                       valid_from=dt.date.fromisoformat(valid_from) if valid_from else None,
-                       valid_to=dt.date.fromisoformat(valid_to) if valid_to else None)
+    o = FactorOverride(
+        factor=key,
+        value=value,
+        unit=unit,
+        applies_to=applies_to,
+        target=target,
+        reason=reason,
+        source=source,
+        created_by=user,
+        valid_from=dt.date.fromisoformat(valid_from) if valid_from else None,
+        valid_to=dt.date.fromisoformat(valid_to) if valid_to else None,
+    )
     register_park(store, park, user)
     oid = store.add_override(park.id, o, actor=user)
     return o.model_copy(update={"id": oid})

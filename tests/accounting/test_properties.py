@@ -14,16 +14,47 @@ from carbontwin.core.records import ActivityEntry, FactorOverride
 from tests.conftest import make_park
 
 SOURCES = [
-    {"id": "ng1", "enterprise": "E1", "scope": 1, "category": "fuel_combustion",
-     "method": "fuel_combustion", "carrier": "natural_gas"},
-    {"id": "el1", "enterprise": "E1", "scope": 2, "category": "purchased_electricity",
-     "method": "purchased_electricity", "carrier": "electricity"},
-    {"id": "ng2", "enterprise": "E2", "scope": 1, "category": "fuel_combustion",
-     "method": "fuel_combustion", "carrier": "natural_gas"},
-    {"id": "co2", "enterprise": "E2", "scope": 1, "category": "process",
-     "method": "carbonates", "carrier": "material:limestone", "params": {"carbonate": "caco3"}},
-    {"id": "el3", "enterprise": "E3", "scope": 2, "category": "purchased_electricity",
-     "method": "purchased_electricity", "carrier": "electricity"},
+    {
+        "id": "ng1",
+        "enterprise": "E1",
+        "scope": 1,
+        "category": "fuel_combustion",
+        "method": "fuel_combustion",
+        "carrier": "natural_gas",
+    },
+    {
+        "id": "el1",
+        "enterprise": "E1",
+        "scope": 2,
+        "category": "purchased_electricity",
+        "method": "purchased_electricity",
+        "carrier": "electricity",
+    },
+    {
+        "id": "ng2",
+        "enterprise": "E2",
+        "scope": 1,
+        "category": "fuel_combustion",
+        "method": "fuel_combustion",
+        "carrier": "natural_gas",
+    },
+    {
+        "id": "co2",
+        "enterprise": "E2",
+        "scope": 1,
+        "category": "process",
+        "method": "carbonates",
+        "carrier": "material:limestone",
+        "params": {"carbonate": "caco3"},
+    },
+    {
+        "id": "el3",
+        "enterprise": "E3",
+        "scope": 2,
+        "category": "purchased_electricity",
+        "method": "purchased_electricity",
+        "carrier": "electricity",
+    },
 ]
 PARK = make_park(SOURCES, enterprises=3)
 CANON = {"ng1": "wNm3", "ng2": "wNm3", "el1": "kWh", "el3": "kWh", "co2": "t"}
@@ -31,9 +62,15 @@ ALT = {"wNm3": ("Nm3", 1e4), "kWh": ("MWh", 1e-3), "t": ("kg", 1e3)}
 Y0 = dt.date(2025, 1, 1)
 
 entries_st = st.lists(
-    st.tuples(st.sampled_from(sorted(CANON)), st.integers(0, 364), st.integers(0, 60),
-              st.floats(0, 1e5, allow_nan=False)),
-    min_size=1, max_size=25)
+    st.tuples(
+        st.sampled_from(sorted(CANON)),
+        st.integers(0, 364),
+        st.integers(0, 60),
+        st.floats(0, 1e5, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=25,
+)
 
 
 def build(rows, alt=False):
@@ -46,8 +83,9 @@ def build(rows, alt=False):
             quantity = q * factor
         a = Y0 + dt.timedelta(days=start)
         b = min(a + dt.timedelta(days=length), dt.date(2025, 12, 31))
-        out.append(ActivityEntry(id=f"r{i}", source=src, start=a, end=b, quantity=quantity,
-                                 unit=unit))
+        out.append(
+            ActivityEntry(id=f"r{i}", source=src, start=a, end=b, quantity=quantity, unit=unit)
+        )
     return out
 
 
@@ -57,8 +95,7 @@ def test_months_and_quarters_sum_to_the_year(rows):
     inv = compute_inventory(PARK, "2025", entries=build(rows))
     year = inv.dataset("year").emissions_tco2e.sum("period")
     for by in ("month", "quarter", "day"):
-        assert_allclose(inv.dataset(by).emissions_tco2e.sum("period"), year, rtol=1e-9,
-                        atol=1e-6)
+        assert_allclose(inv.dataset(by).emissions_tco2e.sum("period"), year, rtol=1e-9, atol=1e-6)
     custom = inv.dataset("custom", ["2025-01-01/2025-05-10", "2025-05-11/2025-12-31"])
     assert_allclose(custom.emissions_tco2e.sum("period"), year, rtol=1e-9, atol=1e-6)
 
@@ -91,11 +128,19 @@ def test_override_changes_exactly_the_values_that_depend_on_it(rows, ncv, applie
     rows = [*rows, ("ng1", 0, 364, 10.0), ("ng2", 0, 364, 10.0)]
     base = compute_inventory(PARK, "2025", entries=build(rows)).dataset("month")
     target = {"park": "", "enterprise": "E1", "source": "ng1"}[applies_to]
-    o = FactorOverride(id="o1", factor="ncv:natural_gas", value=ncv, unit="GJ/wNm3",
-                       applies_to=applies_to, target=target, reason="test lab value")
+    o = FactorOverride(
+        id="o1",
+        factor="ncv:natural_gas",
+        value=ncv,
+        unit="GJ/wNm3",
+        applies_to=applies_to,
+        target=target,
+        reason="test lab value",
+    )
     new = compute_inventory(PARK, "2025", entries=build(rows), overrides=[o]).dataset("month")
-    changed = ~np.isclose(base.emissions_tco2e.values, new.emissions_tco2e.values, rtol=1e-12,
-                          atol=0)
+    changed = ~np.isclose(
+        base.emissions_tco2e.values, new.emissions_tco2e.values, rtol=1e-12, atol=0
+    )
     e = base.emissions_tco2e
     depends = np.zeros(e.shape, dtype=bool)
     ents = ["E1", "E2"] if applies_to == "park" else ["E1"]

@@ -33,7 +33,7 @@ from carbontwin.accounting.methods.fugitive import Fugitive
 from carbontwin.accounting.methods.heat import ExportedHeat, PurchasedHeat
 from carbontwin.accounting.methods.offsets import Ccer, GreenElectricity
 from carbontwin.accounting.methods.plant import PlantGeneration
-from carbontwin.accounting.methods.process import CarbonMassBalance, Carbonates, NitrousOxide
+from carbontwin.accounting.methods.process import Carbonates, CarbonMassBalance, NitrousOxide
 from carbontwin.accounting.methods.recovery import Co2Recovery
 from carbontwin.accounting.methods.scope3 import Scope3
 from carbontwin.accounting.methods.waste import WasteIncineration, WastewaterCh4
@@ -51,9 +51,23 @@ __all__ = [
 ]
 
 _BUILTIN: tuple[type[Method], ...] = (
-    FuelCombustion, CarbonMassBalance, Carbonates, NitrousOxide, PurchasedElectricity,
-    ExportedElectricity, PurchasedHeat, ExportedHeat, Co2Recovery, Cems, Fugitive,
-    WasteIncineration, WastewaterCh4, Scope3, PlantGeneration, GreenElectricity, Ccer,
+    FuelCombustion,
+    CarbonMassBalance,
+    Carbonates,
+    NitrousOxide,
+    PurchasedElectricity,
+    ExportedElectricity,
+    PurchasedHeat,
+    ExportedHeat,
+    Co2Recovery,
+    Cems,
+    Fugitive,
+    WasteIncineration,
+    WastewaterCh4,
+    Scope3,
+    PlantGeneration,
+    GreenElectricity,
+    Ccer,
 )
 _REGISTRY: dict[str, Method] = {cls.name: cls() for cls in _BUILTIN}
 

@@ -122,16 +122,20 @@ class MethodContext:
         """Return the latest measured value of ``name`` valid on the stretch's day."""
         best = None
         for m in self.source.measured:
-            if m.name == name and m.valid_from <= self.day and (
-                    best is None or m.valid_from >= best.valid_from):
+            if (
+                m.name == name
+                and m.valid_from <= self.day
+                and (best is None or m.valid_from >= best.valid_from)
+            ):
                 best = m
         if best is None:
             return None
         return best.value, f"measured:{name}@{best.valid_from}={best.value:g} {best.ref}".rstrip()
 
     def value(self, name: str, params: BaseModel, key: str | None, unit: str) -> float:
-        """Return parameter ``name``: measured test data, else the source's param, else
-        library factor ``key`` (converted to ``unit``).
+        """Return parameter ``name`` converted to ``unit``.
+
+        Measured test data comes first, then the source's param, then library factor ``key``.
 
         Raises
         ------
@@ -147,14 +151,18 @@ class MethodContext:
             self.used.append(f"param:{name}={v:g}")
             return float(v)
         if key is None:
-            msg = (f"source {self.source.id!r}: parameter {name!r} is required "
-                   f"[{unit}] (no library default exists)")
+            msg = (
+                f"source {self.source.id!r}: parameter {name!r} is required "
+                f"[{unit}] (no library default exists)"
+            )
             raise ValidationError(msg)
         try:
             return self.factor(key, unit)
         except KeyError as exc:
-            msg = (f"source {self.source.id!r}: no value for {name!r}: {exc.args[0]}; set "
-                   f"params.{name} [{unit}]")
+            msg = (
+                f"source {self.source.id!r}: no value for {name!r}: {exc.args[0]}; set "
+                f"params.{name} [{unit}]"
+            )
             raise ValidationError(msg) from None
 
     def electricity_tce(self) -> tuple[float, float]:
@@ -188,7 +196,8 @@ class Method(abc.ABC):
             return self.Params.model_validate(source.params)
         except PydanticValidationError as exc:
             problems = "; ".join(
-                f"params.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+                f"params.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
             msg = f"source {source.id!r} (method {self.name}): {problems}"
             raise ValidationError(msg) from None
 
@@ -197,6 +206,7 @@ class Method(abc.ABC):
         return {"": source.canonical_unit}
 
     @abc.abstractmethod
-    def terms(self, source: EmissionSource, params: Any,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: Any, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the emission and energy terms per unit of activity."""

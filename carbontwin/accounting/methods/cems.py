@@ -54,12 +54,22 @@ class Cems(Method):
     formula = "E = measured mass"
     Params = Params
 
-    def terms(self, source: EmissionSource, params: Params,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: Params, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return a unit term for the measured gas."""
         c = carrier(source.carrier)
         if c.kind != "ghg":
             msg = f"source {source.id!r}: method cems takes carrier 'gas:<GAS>', e.g. gas:CO2"
             raise ValidationError(msg)
-        return [Term("", c.name_en, 1.0, source.scope, source.category,
-                     factors=("measured:cems",), formula=self.formula)], []
+        return [
+            Term(
+                "",
+                c.name_en,
+                1.0,
+                source.scope,
+                source.category,
+                factors=("measured:cems",),
+                formula=self.formula,
+            )
+        ], []

@@ -52,31 +52,53 @@ def emissions_purchased_electricity(electricity_mwh: float, factor_tco2_per_mwh:
 class ElectricityParams(Params):
     """Where the electricity comes from (or goes to) and which factor prices it."""
 
-    supplier: str = Field("grid", description="'grid', or 'plant:<facility>' for a self-owned "
-                          "power plant whose own supply factor applies")
+    supplier: str = Field(
+        "grid",
+        description="'grid', or 'plant:<facility>' for a self-owned "
+        "power plant whose own supply factor applies",
+    )
     factor: str | None = Field(None, description="factor key replacing the park's grid factor")
 
 
-def _electricity(source: EmissionSource, params: ElectricityParams, ctx: MethodContext,
-                 sign: float, use: Literal["consumption", "export"]) -> tuple[list[Term],
-                                                                              list[EnergyTerm]]:
+def _electricity(
+    source: EmissionSource,
+    params: ElectricityParams,
+    ctx: MethodContext,
+    sign: float,
+    use: Literal["consumption", "export"],
+) -> tuple[list[Term], list[EnergyTerm]]:
     calorific, equivalent = ctx.electricity_tce()
     energy_labels = tuple(ctx.used)
     ctx.used.clear()
-    energy = EnergyTerm("", "electricity", use, sign, sign * calorific, sign * equivalent,
-                        energy_labels)
+    energy = EnergyTerm(
+        "", "electricity", use, sign, sign * calorific, sign * equivalent, energy_labels
+    )
     if params.supplier.startswith("plant:"):
         plant = params.supplier.split(":", 1)[1]
-        term = Term("", "CO2", sign * 1e-3, source.scope, source.category,
-                    factors=(f"plant:{plant}:power",),
-                    formula="E = AD × EF_plant (self-owned plant's supply factor)",
-                    plant=plant, plant_part="power")
+        term = Term(
+            "",
+            "CO2",
+            sign * 1e-3,
+            source.scope,
+            source.category,
+            factors=(f"plant:{plant}:power",),
+            formula="E = AD × EF_plant (self-owned plant's supply factor)",
+            plant=plant,
+            plant_part="power",
+        )
         return [term], [energy]
     key = params.factor or ctx.settings.grid_factor
     ef = ctx.factor(key, "tCO2/MWh")
-    term = Term("", "CO2", sign * emissions_purchased_electricity(1e-3, ef), source.scope,
-                source.category, factors=tuple(ctx.used), formula="E = AD × EF_grid",
-                market="grid" if sign > 0 else None)
+    term = Term(
+        "",
+        "CO2",
+        sign * emissions_purchased_electricity(1e-3, ef),
+        source.scope,
+        source.category,
+        factors=tuple(ctx.used),
+        formula="E = AD × EF_grid",
+        market="grid" if sign > 0 else None,
+    )
     return [term], [energy]
 
 
@@ -90,8 +112,9 @@ class PurchasedElectricity(Method):
     formula = "E = AD_elec × EF_grid"
     Params = ElectricityParams
 
-    def terms(self, source: EmissionSource, params: ElectricityParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: ElectricityParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the CO2 term per kWh and the electricity consumed."""
         return _electricity(source, params, ctx, 1.0, "consumption")
 
@@ -106,7 +129,8 @@ class ExportedElectricity(Method):
     formula = "E = −AD_elec × EF"
     Params = ElectricityParams
 
-    def terms(self, source: EmissionSource, params: ElectricityParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: ElectricityParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the negative CO2 term per kWh and the electricity exported."""
         return _electricity(source, params, ctx, -1.0, "export")

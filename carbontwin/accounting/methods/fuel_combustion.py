@@ -18,8 +18,9 @@ __all__ = ["FuelCombustion", "emissions_fuel_combustion", "emissions_fuel_measur
 C_TO_CO2 = 44.0 / 12.0
 
 
-def emissions_fuel_combustion(fuel: float, ncv: float, cc_tc_per_gj: float,
-                              oxidation_frac: float) -> float:
+def emissions_fuel_combustion(
+    fuel: float, ncv: float, cc_tc_per_gj: float, oxidation_frac: float
+) -> float:
     r"""CO2 from burning a fuel by default factors.
 
     Parameters
@@ -49,8 +50,9 @@ def emissions_fuel_combustion(fuel: float, ncv: float, cc_tc_per_gj: float,
     return fuel * ncv * cc_tc_per_gj * oxidation_frac * C_TO_CO2
 
 
-def emissions_fuel_measured_carbon(fuel: float, carbon_tc_per_t: float,
-                                   oxidation_frac: float) -> float:
+def emissions_fuel_measured_carbon(
+    fuel: float, carbon_tc_per_t: float, oxidation_frac: float
+) -> float:
     r"""CO2 from burning a fuel whose element carbon content was measured.
 
     Parameters
@@ -84,8 +86,9 @@ class FuelCombustionParams(Params):
     ncv: float | None = quantity("GJ/t or GJ/10^4 Nm3", "net calorific value", None, gt=0)
     cc_tc_per_gj: float | None = quantity("tC/GJ", "carbon content per unit heat", None, gt=0)
     oxidation_frac: float | None = quantity("frac", "carbon oxidation rate", None, gt=0, le=1)
-    carbon_tc_per_t: float | None = quantity("tC/t or tC/10^4 Nm3",
-                                             "measured element carbon content", None, gt=0)
+    carbon_tc_per_t: float | None = quantity(
+        "tC/t or tC/10^4 Nm3", "measured element carbon content", None, gt=0
+    )
 
 
 class FuelCombustion(Method):
@@ -98,8 +101,9 @@ class FuelCombustion(Method):
     formula = "E = FC × NCV × CC × OF × 44/12 (or FC × C_ar × OF × 44/12)"
     Params = FuelCombustionParams
 
-    def terms(self, source: EmissionSource, params: FuelCombustionParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: FuelCombustionParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the CO2 term and the energy term per unit of fuel."""
         fuel = source.carrier
         per = carrier(fuel).unit.replace("wNm3", "10^4 Nm3")
@@ -117,8 +121,9 @@ class FuelCombustion(Method):
         emission_labels = tuple(ctx.used)
         ctx.used.clear()
         tce = energy_tce_per_unit(source, params, ctx)
-        term = Term("", "CO2", coef, source.scope, source.category, factors=emission_labels,
-                    formula=formula)
+        term = Term(
+            "", "CO2", coef, source.scope, source.category, factors=emission_labels, formula=formula
+        )
         return [term], [EnergyTerm("", fuel, "consumption", 1.0, tce, tce, tuple(ctx.used))]
 
 

@@ -11,8 +11,7 @@ from carbontwin.core.sources import EmissionSource
 __all__ = ["Fugitive", "emissions_fugitive"]
 
 
-def emissions_fugitive(refill_t: float, recovered_t: float = 0.0,
-                       leak_frac: float = 1.0) -> float:
+def emissions_fugitive(refill_t: float, recovered_t: float = 0.0, leak_frac: float = 1.0) -> float:
     r"""Mass of gas released from equipment (mass-balance of refills).
 
     Parameters
@@ -61,14 +60,22 @@ class Fugitive(Method):
     formula = "E = M_refill × f × GWP"
     Params = FugitiveParams
 
-    def terms(self, source: EmissionSource, params: FugitiveParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: FugitiveParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the gas-mass term per tonne charged."""
         c = carrier(source.carrier)
         if c.kind != "ghg":
             msg = f"source {source.id!r}: method fugitive takes carrier 'gas:<GAS>'"
             raise ValidationError(msg)
-        return [Term("", c.name_en, emissions_fugitive(1.0, 0.0, params.leak_frac),
-                     source.scope, source.category,
-                     factors=(f"param:leak_frac={params.leak_frac:g}",),
-                     formula=self.formula)], []
+        return [
+            Term(
+                "",
+                c.name_en,
+                emissions_fugitive(1.0, 0.0, params.leak_frac),
+                source.scope,
+                source.category,
+                factors=(f"param:leak_frac={params.leak_frac:g}",),
+                formula=self.formula,
+            )
+        ], []

@@ -28,8 +28,9 @@ __all__ = [
 WATER_HEAT_CAPACITY_KJ_PER_KG_K = 4.1868
 
 
-def heat_from_steam(steam_t: float, enthalpy_kj_per_kg: float,
-                    feedwater_enthalpy_kj_per_kg: float = 83.74) -> float:
+def heat_from_steam(
+    steam_t: float, enthalpy_kj_per_kg: float, feedwater_enthalpy_kj_per_kg: float = 83.74
+) -> float:
     r"""Heat carried by steam, relative to water at 20 °C.
 
     Parameters
@@ -114,14 +115,15 @@ class HeatParams(Params):
 
     supplier: str = Field("external", description="'external', or 'plant:<facility>'")
     factor: str | None = Field(None, description="factor key replacing the default heat factor")
-    enthalpy_kj_per_kg: float | None = quantity("kJ/kg", "steam enthalpy (steam only)", None,
-                                                gt=83.74)
-    temp_c: float | None = quantity("degC", "hot water temperature (hot water only)", None,
-                                    gt=20)
+    enthalpy_kj_per_kg: float | None = quantity(
+        "kJ/kg", "steam enthalpy (steam only)", None, gt=83.74
+    )
+    temp_c: float | None = quantity("degC", "hot water temperature (hot water only)", None, gt=20)
 
 
-def _heat(source: EmissionSource, params: HeatParams, ctx: MethodContext,
-          sign: float, use: str) -> tuple[list[Term], list[EnergyTerm]]:
+def _heat(
+    source: EmissionSource, params: HeatParams, ctx: MethodContext, sign: float, use: str
+) -> tuple[list[Term], list[EnergyTerm]]:
     kind = source.carrier
     if kind == "heat":
         gj_per_unit = 1.0
@@ -137,19 +139,34 @@ def _heat(source: EmissionSource, params: HeatParams, ctx: MethodContext,
     conversion = tuple(ctx.used)
     ctx.used.clear()
     tce = ctx.factor("tce:heat", "tce/GJ") * gj_per_unit
-    energy = EnergyTerm("", "heat", use, sign * gj_per_unit, sign * tce, sign * tce,
-                        (*conversion, *ctx.used))
+    energy = EnergyTerm(
+        "", "heat", use, sign * gj_per_unit, sign * tce, sign * tce, (*conversion, *ctx.used)
+    )
     ctx.used.clear()
     if params.supplier.startswith("plant:"):
         plant = params.supplier.split(":", 1)[1]
-        term = Term("", "CO2", sign * gj_per_unit, source.scope, source.category,
-                    factors=(*conversion, f"plant:{plant}:heat"),
-                    formula="E = AD_heat × EF_plant_heat", plant=plant, plant_part="heat")
+        term = Term(
+            "",
+            "CO2",
+            sign * gj_per_unit,
+            source.scope,
+            source.category,
+            factors=(*conversion, f"plant:{plant}:heat"),
+            formula="E = AD_heat × EF_plant_heat",
+            plant=plant,
+            plant_part="heat",
+        )
         return [term], [energy]
     ef = ctx.factor(params.factor or ctx.settings.heat_factor, "tCO2/GJ")
-    term = Term("", "CO2", sign * emissions_purchased_heat(gj_per_unit, ef), source.scope,
-                source.category, factors=(*conversion, *ctx.used),
-                formula="E = AD_heat × EF_heat")
+    term = Term(
+        "",
+        "CO2",
+        sign * emissions_purchased_heat(gj_per_unit, ef),
+        source.scope,
+        source.category,
+        factors=(*conversion, *ctx.used),
+        formula="E = AD_heat × EF_heat",
+    )
     return [term], [energy]
 
 
@@ -163,8 +180,9 @@ class PurchasedHeat(Method):
     formula = "E = AD_heat × EF_heat"
     Params = HeatParams
 
-    def terms(self, source: EmissionSource, params: HeatParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: HeatParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the CO2 term per unit and the heat consumed."""
         return _heat(source, params, ctx, 1.0, "consumption")
 
@@ -179,7 +197,8 @@ class ExportedHeat(Method):
     formula = "E = −AD_heat × EF_heat"
     Params = HeatParams
 
-    def terms(self, source: EmissionSource, params: HeatParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: HeatParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the negative CO2 term per unit and the heat exported."""
         return _heat(source, params, ctx, -1.0, "export")

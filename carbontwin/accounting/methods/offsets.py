@@ -53,14 +53,15 @@ class GreenParams(Params):
     """Which instrument the green electricity is."""
 
     instrument: Literal["green_power", "gec", "self_generated"] = Field(
-        "green_power", description="traded green power, green certificates, or on-site "
-        "renewable generation consumed (avoided emissions, not an offset)")
+        "green_power",
+        description="traded green power, green certificates, or on-site "
+        "renewable generation consumed (avoided emissions, not an offset)",
+    )
     factor: str | None = Field(None, description="grid factor key, default the park's")
 
 
 class GreenElectricity(Method):
-    """Green electricity: an offset at the location factor, and zero-rated in the
-    market-based scope 2 of the same enterprise."""
+    """Green electricity: an offset at the location factor, zero in market-based scope 2."""
 
     name = "green_electricity"
     title_en = "green electricity"
@@ -69,8 +70,9 @@ class GreenElectricity(Method):
     formula = "O = AD_green × EF_grid"
     Params = GreenParams
 
-    def terms(self, source: EmissionSource, params: GreenParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: GreenParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the offset (or avoided) term per kWh."""
         ef = ctx.factor(params.factor or ctx.settings.grid_factor, "tCO2/MWh")
         coef = offset_green_electricity(1e-3, ef)
@@ -78,13 +80,37 @@ class GreenElectricity(Method):
         if params.instrument == "self_generated":
             ctx.used.clear()
             calorific, equivalent = ctx.electricity_tce()
-            return [Term("", "CO2", coef, None, None, kind="avoided", factors=labels,
-                         formula="avoided = AD_generated × EF_grid",
-                         instrument="self_generated")], [
-                EnergyTerm("", "electricity", "renewable", 1.0, calorific, equivalent,
-                           tuple(ctx.used))]
-        return [Term("", "CO2", coef, None, None, kind="offset", factors=labels,
-                     formula=self.formula, market="green", instrument=params.instrument)], []
+            return [
+                Term(
+                    "",
+                    "CO2",
+                    coef,
+                    None,
+                    None,
+                    kind="avoided",
+                    factors=labels,
+                    formula="avoided = AD_generated × EF_grid",
+                    instrument="self_generated",
+                )
+            ], [
+                EnergyTerm(
+                    "", "electricity", "renewable", 1.0, calorific, equivalent, tuple(ctx.used)
+                )
+            ]
+        return [
+            Term(
+                "",
+                "CO2",
+                coef,
+                None,
+                None,
+                kind="offset",
+                factors=labels,
+                formula=self.formula,
+                market="green",
+                instrument=params.instrument,
+            )
+        ], []
 
 
 class Ccer(Method):
@@ -97,8 +123,20 @@ class Ccer(Method):
     formula = "O = CCER retired"
     Params = Params
 
-    def terms(self, source: EmissionSource, params: Params,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: Params, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return a unit offset term per tCO2e retired."""
-        return [Term("", "CO2e", 1.0, None, None, kind="offset", factors=("retired CCER",),
-                     formula=self.formula, instrument="ccer")], []
+        return [
+            Term(
+                "",
+                "CO2e",
+                1.0,
+                None,
+                None,
+                kind="offset",
+                factors=("retired CCER",),
+                formula=self.formula,
+                instrument="ccer",
+            )
+        ], []

@@ -23,8 +23,12 @@ __all__ = ["PlantGeneration", "plant_supply_factors"]
 GJ_PER_MWH = 3.6
 
 
-def plant_supply_factors(emissions_t: float, electricity_mwh: float, heat_gj: float,
-                         power_share_frac: float | None = None) -> tuple[float, float]:
+def plant_supply_factors(
+    emissions_t: float,
+    electricity_mwh: float,
+    heat_gj: float,
+    power_share_frac: float | None = None,
+) -> tuple[float, float]:
     r"""Supply emission factors of a combined heat and power plant.
 
     Parameters
@@ -59,8 +63,9 @@ def plant_supply_factors(emissions_t: float, electricity_mwh: float, heat_gj: fl
         if total_gj <= 0:
             return float("nan"), float("nan")
         power_share_frac = GJ_PER_MWH * electricity_mwh / total_gj
-    ef_power = power_share_frac * emissions_t / electricity_mwh if electricity_mwh > 0 else \
-        float("nan")
+    ef_power = (
+        power_share_frac * emissions_t / electricity_mwh if electricity_mwh > 0 else float("nan")
+    )
     ef_heat = (1 - power_share_frac) * emissions_t / heat_gj if heat_gj > 0 else float("nan")
     return ef_power, ef_heat
 
@@ -68,8 +73,9 @@ def plant_supply_factors(emissions_t: float, electricity_mwh: float, heat_gj: fl
 class PlantParams(Params):
     """How the plant's emissions are split between power and heat."""
 
-    power_share_frac: float | None = quantity("frac", "emissions allocated to power", None,
-                                              ge=0, le=1)
+    power_share_frac: float | None = quantity(
+        "frac", "emissions allocated to power", None, ge=0, le=1
+    )
 
 
 class PlantGeneration(Method):
@@ -93,7 +99,8 @@ class PlantGeneration(Method):
             raise ValidationError(msg)
         return {"electricity": "kWh", "heat": "GJ"}
 
-    def terms(self, source: EmissionSource, params: PlantParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: PlantParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return no emission terms: the output is a memo for the plant factors."""
         return [], []

@@ -37,9 +37,11 @@ __all__ = [
 C_TO_CO2 = 44.0 / 12.0
 
 
-def emissions_carbon_mass_balance(inputs: list[tuple[float, float]],
-                                  products: list[tuple[float, float]],
-                                  wastes: list[tuple[float, float]]) -> float:
+def emissions_carbon_mass_balance(
+    inputs: list[tuple[float, float]],
+    products: list[tuple[float, float]],
+    wastes: list[tuple[float, float]],
+) -> float:
     r"""CO2 from fossil carbon in feedstocks that leaves neither in products nor wastes.
 
     Parameters
@@ -67,8 +69,9 @@ def emissions_carbon_mass_balance(inputs: list[tuple[float, float]],
     return (c_in - c_out) * C_TO_CO2
 
 
-def emissions_carbonates(carbonate_t: float, factor_tco2_per_t: float,
-                         purity_frac: float = 1.0) -> float:
+def emissions_carbonates(
+    carbonate_t: float, factor_tco2_per_t: float, purity_frac: float = 1.0
+) -> float:
     r"""CO2 from decomposing carbonates used as raw material.
 
     Parameters
@@ -96,8 +99,9 @@ def emissions_carbonates(carbonate_t: float, factor_tco2_per_t: float,
     return carbonate_t * factor_tco2_per_t * purity_frac
 
 
-def emissions_nitrous_oxide(product_t: float, ef_kg_per_t: float, removal_frac: float = 0.0,
-                            utilisation_frac: float = 0.0) -> float:
+def emissions_nitrous_oxide(
+    product_t: float, ef_kg_per_t: float, removal_frac: float = 0.0, utilisation_frac: float = 0.0
+) -> float:
     r"""N2O from nitric-acid or adipic-acid production with an abatement unit.
 
     Parameters
@@ -133,10 +137,12 @@ class CarbonStream(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(description="stream name; a fuel id (e.g. natural_gas) for fuel feedstock")
     role: Literal["input", "product", "waste"]
-    carbon_content: float | None = quantity("tC/t or tC/10^4 Nm3", "carbon content", None,
-                                            ge=0)
-    material: str | None = Field(None, description="library key for the carbon content, "
-                                 "e.g. 'methanol' (product_cc) or a fuel id (NCV × CC)")
+    carbon_content: float | None = quantity("tC/t or tC/10^4 Nm3", "carbon content", None, ge=0)
+    material: str | None = Field(
+        None,
+        description="library key for the carbon content, "
+        "e.g. 'methanol' (product_cc) or a fuel id (NCV × CC)",
+    )
 
 
 class MassBalanceParams(Params):
@@ -157,11 +163,13 @@ class CarbonMassBalance(Method):
 
     def streams(self, source: EmissionSource, params: MassBalanceParams) -> dict[str, str]:
         """Each stream takes its own activity; fuel feedstocks in their fuel's unit."""
-        return {s.name: CARRIERS[s.name].unit if s.name in CARRIERS else "t"
-                for s in params.streams}
+        return {
+            s.name: CARRIERS[s.name].unit if s.name in CARRIERS else "t" for s in params.streams
+        }
 
-    def terms(self, source: EmissionSource, params: MassBalanceParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: MassBalanceParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return a ± CO2 term per stream and the energy of fuel feedstocks."""
         terms, energy = [], []
         for s in params.streams:
@@ -173,29 +181,48 @@ class CarbonMassBalance(Method):
             elif material in CARRIERS and CARRIERS[material].kind in ("solid", "liquid", "gas"):
                 unit = CARRIERS[material].unit
                 cc = ctx.factor(f"ncv:{material}", f"GJ/{unit}") * ctx.factor(
-                    f"cc:{material}", "tC/GJ")
+                    f"cc:{material}", "tC/GJ"
+                )
             else:
                 try:
                     cc = ctx.factor(f"product_cc:{material}", "tC/t")
                 except KeyError:
-                    msg = (f"source {source.id!r}: stream {s.name!r} needs carbon_content "
-                           f"[tC/t] (no library value for {material!r})")
+                    msg = (
+                        f"source {source.id!r}: stream {s.name!r} needs carbon_content "
+                        f"[tC/t] (no library value for {material!r})"
+                    )
                     raise ValidationError(msg) from None
             sign = 1.0 if s.role == "input" else -1.0
             one = [(1.0, cc)]
-            coef = emissions_carbon_mass_balance(one if sign > 0 else [],
-                                                 one if s.role == "product" else [],
-                                                 one if s.role == "waste" else [])
-            terms.append(Term(s.name, "CO2", coef, source.scope, source.category,
-                              factors=tuple(ctx.used), formula=self.formula))
-            if s.role == "input" and s.name in CARRIERS and CARRIERS[s.name].kind in (
-                    "solid", "liquid", "gas"):
+            coef = emissions_carbon_mass_balance(
+                one if sign > 0 else [],
+                one if s.role == "product" else [],
+                one if s.role == "waste" else [],
+            )
+            terms.append(
+                Term(
+                    s.name,
+                    "CO2",
+                    coef,
+                    source.scope,
+                    source.category,
+                    factors=tuple(ctx.used),
+                    formula=self.formula,
+                )
+            )
+            if (
+                s.role == "input"
+                and s.name in CARRIERS
+                and CARRIERS[s.name].kind in ("solid", "liquid", "gas")
+            ):
                 ctx.used.clear()
                 unit = CARRIERS[s.name].unit
                 tce = ctx.factor(f"ncv:{s.name}", f"GJ/{unit}") / ctx.factor(
-                    "const:tce_gj", "GJ/tce")
-                energy.append(EnergyTerm(s.name, s.name, "feedstock", 1.0, tce, tce,
-                                         tuple(ctx.used)))
+                    "const:tce_gj", "GJ/tce"
+                )
+                energy.append(
+                    EnergyTerm(s.name, s.name, "feedstock", 1.0, tce, tce, tuple(ctx.used))
+                )
         return terms, energy
 
 
@@ -217,15 +244,24 @@ class Carbonates(Method):
     formula = "E = AD × EF × PUR"
     Params = CarbonatesParams
 
-    def terms(self, source: EmissionSource, params: CarbonatesParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: CarbonatesParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the CO2 term per tonne of carbonate."""
         key = f"carbonate:{params.carbonate}" if params.carbonate else None
         ef = ctx.value("factor_tco2_per_t", params, key, "tCO2/t")
         ctx.used.append(f"param:purity_frac={params.purity_frac:g}")
-        return [Term("", "CO2", emissions_carbonates(1.0, ef, params.purity_frac),
-                     source.scope, source.category, factors=tuple(ctx.used),
-                     formula=self.formula)], []
+        return [
+            Term(
+                "",
+                "CO2",
+                emissions_carbonates(1.0, ef, params.purity_frac),
+                source.scope,
+                source.category,
+                factors=tuple(ctx.used),
+                formula=self.formula,
+            )
+        ], []
 
 
 class NitrousOxideParams(Params):
@@ -247,12 +283,22 @@ class NitrousOxide(Method):
     formula = "E_N2O = AD × EF × (1 − η μ) × 10^-3; CO2e = E_N2O × GWP_N2O"
     Params = NitrousOxideParams
 
-    def terms(self, source: EmissionSource, params: NitrousOxideParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: NitrousOxideParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the N2O term per tonne of product."""
         ef = ctx.value("ef_kg_per_t", params, f"n2o_ef:{params.product}", "kg/t")
         ctx.used.append(f"param:removal_frac={params.removal_frac:g}")
         ctx.used.append(f"param:utilisation_frac={params.utilisation_frac:g}")
         coef = emissions_nitrous_oxide(1.0, ef, params.removal_frac, params.utilisation_frac)
-        return [Term("", "N2O", coef, source.scope, source.category, factors=tuple(ctx.used),
-                     formula=self.formula)], []
+        return [
+            Term(
+                "",
+                "N2O",
+                coef,
+                source.scope,
+                source.category,
+                factors=tuple(ctx.used),
+                formula=self.formula,
+            )
+        ], []

@@ -15,8 +15,9 @@ from carbontwin.core.sources import EmissionSource
 __all__ = ["Co2Recovery", "co2_recovered"]
 
 
-def co2_recovered(gas_1e4nm3: float, purity_frac: float, density_t_per_1e4nm3: float = 19.77
-                  ) -> float:
+def co2_recovered(
+    gas_1e4nm3: float, purity_frac: float, density_t_per_1e4nm3: float = 19.77
+) -> float:
     r"""CO2 recovered for supply outside the boundary or for use as feedstock.
 
     Parameters
@@ -60,10 +61,20 @@ class Co2Recovery(Method):
     formula = "R = Q × PUR × 19.77 (deducted)"
     Params = RecoveryParams
 
-    def terms(self, source: EmissionSource, params: RecoveryParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: RecoveryParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the negative CO2 term per 10^4 Nm3 recovered."""
         rho = ctx.factor("const:co2_density", "t/wNm3")
         ctx.used.append(f"param:purity_frac={params.purity_frac:g}")
-        return [Term("", "CO2", -co2_recovered(1.0, params.purity_frac, rho), source.scope,
-                     source.category, factors=tuple(ctx.used), formula=self.formula)], []
+        return [
+            Term(
+                "",
+                "CO2",
+                -co2_recovered(1.0, params.purity_frac, rho),
+                source.scope,
+                source.category,
+                factors=tuple(ctx.used),
+                formula=self.formula,
+            )
+        ], []

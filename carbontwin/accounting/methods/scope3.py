@@ -59,11 +59,21 @@ class Scope3(Method):
     formula = "E = AD × EF"
     Params = Scope3Params
 
-    def terms(self, source: EmissionSource, params: Scope3Params,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: Scope3Params, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the tCO2e term per unit of activity."""
-        label = (f"param:factor_tco2e_per_unit={params.factor_tco2e_per_unit:g} "
-                 f"({params.factor_source})")
-        return [Term("", "CO2e", emissions_scope3(1.0, params.factor_tco2e_per_unit),
-                     source.scope, source.category, factors=(label,),
-                     formula=self.formula)], []
+        label = (
+            f"param:factor_tco2e_per_unit={params.factor_tco2e_per_unit:g} ({params.factor_source})"
+        )
+        return [
+            Term(
+                "",
+                "CO2e",
+                emissions_scope3(1.0, params.factor_tco2e_per_unit),
+                source.scope,
+                source.category,
+                factors=(label,),
+                formula=self.formula,
+            )
+        ], []

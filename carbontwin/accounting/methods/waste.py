@@ -24,8 +24,9 @@ __all__ = [
 C_TO_CO2 = 44.0 / 12.0
 
 
-def emissions_waste_incineration(waste_t: float, carbon_frac: float, fossil_frac: float,
-                                 oxidation_frac: float) -> float:
+def emissions_waste_incineration(
+    waste_t: float, carbon_frac: float, fossil_frac: float, oxidation_frac: float
+) -> float:
     r"""Fossil CO2 from burning waste.
 
     Parameters
@@ -55,9 +56,13 @@ def emissions_waste_incineration(waste_t: float, carbon_frac: float, fossil_frac
     return waste_t * carbon_frac * fossil_frac * oxidation_frac * C_TO_CO2
 
 
-def emissions_wastewater_ch4(cod_t: float, bo_kg_ch4_per_kg_cod: float, mcf_frac: float,
-                             sludge_cod_t: float = 0.0, recovered_ch4_t: float = 0.0
-                             ) -> float:
+def emissions_wastewater_ch4(
+    cod_t: float,
+    bo_kg_ch4_per_kg_cod: float,
+    mcf_frac: float,
+    sludge_cod_t: float = 0.0,
+    recovered_ch4_t: float = 0.0,
+) -> float:
     r"""CH4 from anaerobic treatment of industrial wastewater.
 
     Parameters
@@ -107,16 +112,23 @@ class WasteIncineration(Method):
     formula = "E = W × CCW × FCF × OF × 44/12"
     Params = IncinerationParams
 
-    def terms(self, source: EmissionSource, params: IncinerationParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: IncinerationParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return the CO2 term per tonne of waste."""
-        coef = emissions_waste_incineration(1.0, params.carbon_frac, params.fossil_frac,
-                                            params.oxidation_frac)
-        labels = (f"param:carbon_frac={params.carbon_frac:g}",
-                  f"param:fossil_frac={params.fossil_frac:g}",
-                  f"param:oxidation_frac={params.oxidation_frac:g}")
-        return [Term("", "CO2", coef, source.scope, source.category, factors=labels,
-                     formula=self.formula)], []
+        coef = emissions_waste_incineration(
+            1.0, params.carbon_frac, params.fossil_frac, params.oxidation_frac
+        )
+        labels = (
+            f"param:carbon_frac={params.carbon_frac:g}",
+            f"param:fossil_frac={params.fossil_frac:g}",
+            f"param:oxidation_frac={params.oxidation_frac:g}",
+        )
+        return [
+            Term(
+                "", "CO2", coef, source.scope, source.category, factors=labels, formula=self.formula
+            )
+        ], []
 
 
 class WastewaterParams(Params):
@@ -127,8 +139,11 @@ class WastewaterParams(Params):
 
 
 class WastewaterCh4(Method):
-    """CH4 from wastewater: streams '' (COD treated), 'sludge' (COD in sludge) and
-    'recovered' (CH4 recovered), each in tonnes."""
+    """CH4 from wastewater treatment.
+
+    Streams '' (COD treated), 'sludge' (COD in sludge) and 'recovered' (CH4 recovered),
+    each in tonnes.
+    """
 
     name = "wastewater_ch4"
     title_en = "wastewater treatment CH4"
@@ -141,20 +156,40 @@ class WastewaterCh4(Method):
         """COD treated, COD removed with sludge and CH4 recovered, all in tonnes."""
         return {"": "t", "sludge": "t", "recovered": "t"}
 
-    def terms(self, source: EmissionSource, params: WastewaterParams,
-              ctx: MethodContext) -> tuple[list[Term], list[EnergyTerm]]:
+    def terms(
+        self, source: EmissionSource, params: WastewaterParams, ctx: MethodContext
+    ) -> tuple[list[Term], list[EnergyTerm]]:
         """Return CH4 terms for COD treated, sludge (negative) and recovery (negative)."""
         bo = ctx.value("bo_kg_ch4_per_kg_cod", params, "wastewater:bo_cod", "kg/kg")
         ctx.used.append(f"param:mcf_frac={params.mcf_frac:g}")
         labels = tuple(ctx.used)
         per_cod = emissions_wastewater_ch4(1.0, bo, params.mcf_frac)
         return [
-            Term("", "CH4", per_cod, source.scope, source.category, factors=labels,
-                 formula=self.formula),
-            Term("sludge", "CH4", -per_cod, source.scope, source.category, factors=labels,
-                 formula=self.formula),
-            Term("recovered", "CH4", emissions_wastewater_ch4(0.0, bo, params.mcf_frac, 0.0,
-                                                              1.0),
-                 source.scope, source.category, factors=("recovered CH4",),
-                 formula=self.formula),
+            Term(
+                "",
+                "CH4",
+                per_cod,
+                source.scope,
+                source.category,
+                factors=labels,
+                formula=self.formula,
+            ),
+            Term(
+                "sludge",
+                "CH4",
+                -per_cod,
+                source.scope,
+                source.category,
+                factors=labels,
+                formula=self.formula,
+            ),
+            Term(
+                "recovered",
+                "CH4",
+                emissions_wastewater_ch4(0.0, bo, params.mcf_frac, 0.0, 1.0),
+                source.scope,
+                source.category,
+                factors=("recovered CH4",),
+                formula=self.formula,
+            ),
         ], []

@@ -67,7 +67,7 @@ _EXTENSIONS = (".csv", ".xlsx")
 
 def _problem(path: Path, reason: str) -> tuple[list[dict[str, object]], list[QuarantineRecord]]:
     record = QuarantineRecord(
-        rule="file", reason=f"file {path.name!r}: {reason}", origin="file", ref=path.name
+        rule="file", reason=f"file {path.name!r} {reason}", origin="file", ref=path.name
     )
     return [], [record]
 
@@ -160,7 +160,7 @@ def read_activity_file(
         One dict per non-empty row, keyed by column name; empty cells are ``""``. CSV cells
         are strings; XLSX cells keep their type (datetime, int, float). An empty ``ref``
         becomes ``"<file name> row <n>"``, ``n`` being the row number a spreadsheet shows
-        (the header is row 1).
+        (row 1 is the header when the sheet starts with it).
     problems : list of QuarantineRecord
         Empty, or one record with rule ``file`` when the file is missing, has another
         extension, is corrupt or lacks a required column (then ``rows`` is empty).
@@ -201,11 +201,11 @@ def read_activity_file(
                 continue
             if name not in row or row[name] == "":
                 row[name] = value
-        for name in COLUMNS:
-            row.setdefault(name, "")
-        if row["ref"] == "":
-            row["ref"] = f"{path.name} row {n + 1}"
-        rows.append(row)
+        ordered = {name: row.pop(name, "") for name in COLUMNS}
+        ordered.update(row)
+        if ordered["ref"] == "":
+            ordered["ref"] = f"{path.name} row {n + 1}"
+        rows.append(ordered)
     return rows, []
 
 
