@@ -6,6 +6,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -42,7 +43,7 @@ def _progress(label: str) -> tuple[Progress, object]:
     return bar, bar.add_task(label, total=1)
 
 
-def _print_table(df, title: str, lang: str) -> None:  # noqa: ANN001 - pandas frame
+def _print_table(df: pd.DataFrame, title: str, lang: str) -> None:
     table = Table(title=title, show_lines=False)
     for col in df.columns:
         table.add_column(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 
@@ -154,7 +155,7 @@ class FactorLibrary:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def __iter__(self):  # noqa: ANN204 - iterator of Factor
+    def __iter__(self) -> Iterator[Factor]:
         return iter(self._rows.values())
 
     def sets(self) -> dict[str, list[str]]:

@@ -39,7 +39,7 @@ import xarray as xr
 from carbontwin.accounting.factors import FactorLibrary, factor_unit
 from carbontwin.accounting.methods import EnergyTerm, MethodContext, Term, get_method
 from carbontwin.accounting.methods.plant import plant_supply_factors
-from carbontwin.core.carriers import GASES
+from carbontwin.core.carriers import GASES, carrier
 from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.core.park import Enterprise, Park
 from carbontwin.core.records import ActivityEntry, FactorOverride, IntervalData, stream_key
@@ -625,14 +625,12 @@ class Inventory:
         return doc
 
 
-def _num(x: object) -> float | None:
-    v = float(x)  # type: ignore[arg-type]
+def _num(x: float | np.floating | xr.DataArray) -> float | None:
+    v = float(x)
     return None if math.isnan(v) else round(v, 9)
 
 
 def _carrier_unit(carrier_id: str) -> str:
-    from carbontwin.core.carriers import carrier
-
     return carrier(carrier_id).unit
 
 

@@ -3,15 +3,9 @@ a hand computation. Correctness only: no timing is asserted."""
 
 import datetime as dt
 import json
-import sys
-from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parents[2]
-if str(_ROOT) not in sys.path:  # the benchmarks package lives beside carbontwin, uninstalled
-    sys.path.insert(0, str(_ROOT))
-
-from benchmarks import accounting  # noqa: E402
-from benchmarks._common import RESULTS_DIR, meets  # noqa: E402
+from benchmarks import accounting
+from benchmarks._common import RESULTS_DIR, meets
 
 FIGURES = {"seconds", "numpy_seconds", "vs_numpy", "peak_memory_ratio", "check_max_rel_diff"}
 KEYS = {"name", "figures", "targets", "met", "python", "machine", "when"}
