@@ -217,6 +217,61 @@ def demo(lang: str = typer.Option("en", "--lang")) -> None:
     )
 
 
+@app.command(help=text("indicators.help"))
+def indicators(
+    park: str = typer.Argument(..., help="park YAML file, or 'demo'"),
+    period: str = typer.Option(..., "--period", "-p"),
+    by: str = typer.Option("year", "--by"),
+    activity: list[Path] = typer.Option([], "--activity", "-a"),
+    stats: list[Path] = typer.Option([], "--stats", "-s", help="statistics file; repeatable"),
+    entity: str = typer.Option("park", "--entity", help="'park' or an enterprise id"),
+    expr: list[str] = typer.Option([], "--expr", help="custom indicator NAME=EXPRESSION"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Intensity indicators per 10^4 CNY of value added and per tonne of product."""
+    try:
+        p = uc.resolve_park(park)
+        if park == "demo":
+            activity = activity or uc.demo_activity_paths()
+            stats = stats or [uc.demo_statistics_path()]
+        custom = {}
+        for item in expr:
+            name, sep, expression = item.partition("=")
+            if not sep or not name.strip():
+                _fail(ValidationError(f"--expr {item!r} must be NAME=EXPRESSION"))
+            custom[name.strip()] = expression
+        statistics, bad = uc.read_statistics(stats)
+        run = uc.account(p, period, activity=activity)
+        table = uc.indicators(run, statistics, by=by, entity=entity, custom=custom)
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    for q in bad:
+        err.print(f"[yellow]{text('warning', lang)}:[/] {escape(q.reason)}")
+    if fmt == "json":
+        sys.stdout.write(table.reset_index().to_json(orient="records", force_ascii=False) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(table.to_csv())
+    else:
+        out = Table(title=text("indicators.title", lang, entity=entity))
+        out.add_column(text("col.period", lang))
+        for col in table.columns:
+            out.add_column(
+                text(f"ind.{col}", lang) if not col.startswith(("output_", "co2_per_t_")) else col,
+                justify="right",
+            )
+        for label, row in table.iterrows():
+            out.add_row(str(label), *[f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}" for v in row])
+        console.print(out)
+
+
+@app.command("park-reference", help=text("park_reference.help"))
+def park_reference() -> None:
+    """Print the reference of the park file (docs/park.md) from the models' declarations."""
+    sys.stdout.write(uc.park_reference())
+
+
 @factors_app.command("list")
 def factors_list(
     kind: str | None = typer.Option(None, "--kind", help="ncv, cc, of, grid, gwp, tce ..."),

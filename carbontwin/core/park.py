@@ -208,7 +208,9 @@ class Facility(_Model):
 class AccountingSettings(_Model):
     """How the park is accounted: which factor set, GWP set and grid factors apply."""
 
-    factor_set: str = Field("ndrc-2015", description="fuel-parameter set, see `factors sets`")
+    factor_set: str = Field(
+        "ndrc-2015", description="fuel-parameter set: ndrc-2015 or yearbook-ncv"
+    )
     gwp_set: Literal["SAR", "AR4", "AR5", "AR6"] = "SAR"
     grid_factor: str = Field("grid:national-2022", description="location-based grid factor key")
     residual_factor: str = Field(

@@ -16,21 +16,31 @@ from pathlib import Path
 
 import pandas as pd
 
-from carbontwin.accounting import FactorLibrary, Inventory, check_park, compute_inventory
+from carbontwin.accounting import (
+    FactorLibrary,
+    Inventory,
+    check_park,
+    compute_inventory,
+    indicator_table,
+)
 from carbontwin.accounting.validation import ValidationResult, validate_entries
-from carbontwin.connectors.files import read_activity_file
+from carbontwin.connectors.files import read_activity_file, read_statistics_file
 from carbontwin.core import ParkDefinitionError, demo_park_path, load_park, parse_period
 from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.core.park import Park
-from carbontwin.core.records import ActivityEntry, FactorOverride
+from carbontwin.core.records import ActivityEntry, FactorOverride, QuarantineRecord, Statistic
 from carbontwin.core.time import Period
 
 __all__ = [
     "AccountRun",
     "account",
     "demo_activity_paths",
+    "demo_statistics_path",
     "export_inventory",
     "import_activity",
+    "indicators",
+    "park_reference",
+    "read_statistics",
     "resolve_park",
     "summary_table",
 ]
@@ -67,6 +77,57 @@ def demo_activity_paths() -> list[Path]:
     """
     folder = resources.files("carbontwin.data").joinpath("activity")
     return [Path(str(folder.joinpath(n))) for n in ("demo_2025.csv", "demo_2025_manual.csv")]
+
+
+def park_reference() -> str:
+    """Return the markdown reference of the park file and of every method's params."""
+    from carbontwin.accounting.methods import methods_reference
+    from carbontwin.core.reference import park_reference as core_reference
+
+    return core_reference([("Methods and their `params`", methods_reference())])
+
+
+def demo_statistics_path() -> Path:
+    """Return the demo park's 2025 statistics: value added and product outputs."""
+    return Path(
+        str(resources.files("carbontwin.data").joinpath("activity/demo_2025_statistics.csv"))
+    )
+
+
+def read_statistics(paths: Sequence[str | Path]) -> tuple[list[Statistic], list[QuarantineRecord]]:
+    """Read statistics files; invalid rows come back quarantined with their reasons."""
+    stats: list[Statistic] = []
+    bad: list[QuarantineRecord] = []
+    for p in paths:
+        good, rejected = read_statistics_file(p)
+        stats.extend(good)
+        bad.extend(rejected)
+    return stats, bad
+
+
+def indicators(
+    run: AccountRun,
+    stats: Sequence[Statistic],
+    *,
+    by: str = "year",
+    entity: str = "park",
+    custom: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Return intensity indicators of the park or one enterprise per period (A6).
+
+    ``co2_per_wcny`` and ``energy_tce_per_wcny`` per 10^4 CNY of value added,
+    ``co2_per_t_<product>`` per tonne of each product output, and ``custom`` indicators
+    (name → expression over the columns of :meth:`Inventory.totals` and the statistics).
+    """
+    ds = run.inventory.dataset(by)
+    if entity != "park":
+        if entity not in ds.enterprise.values:
+            msg = f"entity {entity!r} is not an enterprise of {run.park.id}; use 'park' or an id"
+            raise ValidationError(msg)
+        ds = ds.sel(enterprise=[entity])
+    totals = run.inventory.totals(by, ds=ds)
+    periods = [parse_period(str(label)) for label in totals.index]
+    return indicator_table(totals, periods, stats, entity=entity, custom=custom)
 
 
 def import_activity(

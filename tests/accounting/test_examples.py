@@ -339,3 +339,32 @@ def test_intensity_indicator_per_value_added():
     assert_allclose(table.energy_tce_per_wcny.iloc[0], 120 * 1e4 * 1.33e-3 / 35_000, rtol=RTOL)
     assert_allclose(table.co2_per_t_methanol.iloc[0], co2 / 8000, rtol=RTOL)
     assert_allclose(table.gas_share.iloc[0], 1.0, rtol=RTOL)
+
+
+def test_self_generated_renewables_avoided_by_default_offset_on_request():
+    src = [
+        S(
+            "pv",
+            "green_electricity",
+            "electricity",
+            kind="memo",
+            params={"instrument": "self_generated"},
+        ),
+        S(
+            "pv2",
+            "green_electricity",
+            "electricity",
+            kind="offset",
+            enterprise="E2",
+            params={"instrument": "self_generated", "count_as_offset": True},
+        ),
+    ]
+    park = make_park(src)
+    inv = compute_inventory(
+        park, "2025", entries=[entry("pv", 400.0, "MWh"), entry("pv2", 100.0, "MWh")]
+    )
+    t = inv.totals("year").iloc[0]
+    assert_allclose(t.avoided_tco2e, 400 * 0.5617, rtol=RTOL)
+    assert_allclose(t.offsets_tco2e, 100 * 0.5617, rtol=RTOL)
+    assert_allclose(t.renewable_tce, 500_000 * 0.1229e-3, rtol=RTOL)
+    assert t.gross_tco2e == 0.0

@@ -295,3 +295,64 @@ def test_console_entry_point():
         timeout=120,
     )
     assert "310" in out.stdout and "265" in out.stdout
+
+
+def test_indicators_of_the_demo_park(demo_run):
+    from carbontwin.runtime.accounting import demo_statistics_path, indicators, read_statistics
+
+    stats, bad = read_statistics([demo_statistics_path()])
+    assert not bad and len(stats) == 14
+    park = indicators(demo_run, stats)
+    t = demo_run.inventory.totals("year").iloc[0]
+    assert_allclose(park.co2_per_wcny.iloc[0], t.gross_tco2e / 864_000, rtol=1e-9)
+    e01 = indicators(
+        demo_run, stats, entity="E01", custom={"s2_share": "scope2_location_tco2e / gross_tco2e"}
+    )
+    ds = demo_run.inventory.dataset("year").sel(enterprise="E01")
+    gross = float(ds.emissions_tco2e.sel(scope=[1, 2]).sum())
+    assert_allclose(e01.co2_per_t_methanol.iloc[0], gross / 336_000, rtol=1e-9)
+    assert "s2_share" in e01.columns
+    with pytest.raises(Exception, match="not an enterprise"):
+        indicators(demo_run, stats, entity="E99")
+
+
+def test_cli_indicators_and_bad_statistics(tmp_path):
+    res = runner.invoke(
+        app,
+        [
+            "indicators",
+            "demo",
+            "--period",
+            "2025",
+            "--format",
+            "json",
+            "--expr",
+            "s1=scope1_tco2e / value_added_wcny",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    assert row["period"] == "2025" and row["s1"] > 0
+    bad = tmp_path / "stats.csv"
+    bad.write_text(
+        "entity,name,start,end,value,unit\npark,value_added,2025-01-01,2025-12-31,"
+        "lots,万元\npark,value_added,2025-01-01,2025-12-31,5,parsecs\n",
+        encoding="utf-8",
+    )
+    from carbontwin.connectors.files import read_statistics_file
+
+    stats, quarantined = read_statistics_file(bad)
+    assert not stats and len(quarantined) == 2
+    assert "row 2" in quarantined[0].reason and "row 3" in quarantined[1].reason
+    assert "parsecs" in quarantined[1].reason
+    res = runner.invoke(app, ["indicators", "demo", "--period", "2025", "--expr", "oops"])
+    assert res.exit_code == 2 and "NAME=EXPRESSION" in res.output
+
+
+def test_docs_park_reference_is_up_to_date():
+    from carbontwin.runtime.accounting import park_reference
+
+    current = (ROOT / "docs" / "park.md").read_text(encoding="utf-8")
+    assert current == park_reference(), (
+        "docs/park.md is out of date: run `carbontwin park-reference > docs/park.md`"
+    )

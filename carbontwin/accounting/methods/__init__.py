@@ -47,6 +47,7 @@ __all__ = [
     "Term",
     "get_method",
     "method_names",
+    "methods_reference",
     "register",
 ]
 
@@ -109,3 +110,23 @@ def method_names() -> list[str]:
     """Return the names of all registered methods."""
     _load_entry_points()
     return sorted(_REGISTRY)
+
+
+def methods_reference() -> str:
+    """Return a markdown reference of every registered method and its parameters."""
+    from carbontwin.core.reference import model_table
+
+    parts = []
+    for name in method_names():
+        m = get_method(name)
+        parts += [
+            f"### `{name}` — {m.title_en} ({m.title_zh})",
+            "",
+            f"{m.formula}. Reference: {m.reference}.",
+            "",
+        ]
+        if m.Params.model_fields:
+            parts += [model_table(m.Params), ""]
+        else:
+            parts += ["No parameters.", ""]
+    return "\n".join(parts).rstrip()

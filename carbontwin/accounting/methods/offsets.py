@@ -58,6 +58,13 @@ class GreenParams(Params):
         "renewable generation consumed (avoided emissions, not an offset)",
     )
     factor: str | None = Field(None, description="grid factor key, default the park's")
+    count_as_offset: bool = Field(
+        False,
+        description="self_generated only: credit on-site renewables as an offset (CECS 5.5.5) "
+        "instead of a memo of avoided emissions. Off by default: power generated and used on "
+        "site already lowers the grid purchase, so crediting it again counts it twice; turn "
+        "it on for generation that is exported or sold with its environmental attributes",
+    )
 
 
 class GreenElectricity(Method):
@@ -87,9 +94,11 @@ class GreenElectricity(Method):
                     coef,
                     None,
                     None,
-                    kind="avoided",
+                    kind="offset" if params.count_as_offset else "avoided",
                     factors=labels,
-                    formula="avoided = AD_generated × EF_grid",
+                    formula="O = AD_generated × EF_grid"
+                    if params.count_as_offset
+                    else "avoided = AD_generated × EF_grid",
                     instrument="self_generated",
                 )
             ], [

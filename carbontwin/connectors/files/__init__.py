@@ -1,5 +1,6 @@
-"""Activity files: read CSV and XLSX ledgers into rows, and write empty templates."""
+"""Activity and statistics files: read CSV and XLSX into rows, and write empty templates."""
 
 from carbontwin.connectors.files.reader import read_activity_file, write_template
+from carbontwin.connectors.files.statistics import read_statistics_file
 
-__all__ = ["read_activity_file", "write_template"]
+__all__ = ["read_activity_file", "read_statistics_file", "write_template"]
