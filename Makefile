@@ -19,7 +19,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check carbontwin tests benchmarks examples
+	$(BIN)/ruff format --check carbontwin tests benchmarks examples notebooks
 	$(BIN)/lint-imports
 
 test: $(STAMP) lint
