@@ -28,6 +28,7 @@ from pydantic import ValidationError as PydanticValidationError
 from carbontwin.core.assets import Asset
 from carbontwin.core.errors import ParkDefinitionError
 from carbontwin.core.fields import quantity
+from carbontwin.core.operation import TwinSettings
 from carbontwin.core.points import MeteringPoint
 from carbontwin.core.sources import EmissionSource
 
@@ -247,6 +248,7 @@ class Park(_Model):
     sources: list[EmissionSource] = Field(default_factory=list)
     points: list[MeteringPoint] = Field(default_factory=list)
     assets: list[Asset] = Field(default_factory=list)
+    twin: TwinSettings = Field(default_factory=TwinSettings)
 
     @field_validator("timezone")
     @classmethod
