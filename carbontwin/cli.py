@@ -15,9 +15,11 @@ from rich.table import Table
 
 from carbontwin.accounting import FactorLibrary
 from carbontwin.core.errors import ValidationError
+from carbontwin.core.park import Park
 from carbontwin.locales import text
 from carbontwin.runtime import accounting as uc
 from carbontwin.runtime import registry as reg
+from carbontwin.runtime import simulate as sim
 
 app = typer.Typer(help=text("app.help"), no_args_is_help=True, add_completion=False)
 factors_app = typer.Typer(help=text("factors.help"), no_args_is_help=True)
@@ -75,41 +77,9 @@ def _print_validation(run: uc.AccountRun, lang: str) -> None:
     console.print(table)
 
 
-def _run_account(
-    park_spec: str,
-    activity: list[Path],
-    period: str,
-    by: str,
-    fmt: str,
-    level: str,
-    lang: str,
-    output: Path | None,
-    store_url: str | None,
-    stored: bool,
-    as_of: str | None,
+def _show_run(
+    run: uc.AccountRun, park: Park, by: str, fmt: str, level: str, lang: str, output: Path | None
 ) -> None:
-    try:
-        if store_url or stored or as_of:
-            store = reg.open_store(store_url)
-            park_id = uc.resolve_park(park_spec).id if park_spec != "-" else None
-            day = dt.date.fromisoformat(as_of) if as_of else None
-            park, entries, overrides = reg.stored_inputs(
-                store, park_spec, park_id, day, period, stored
-            )
-        else:
-            park, entries, overrides = uc.resolve_park(park_spec), [], []
-        bar, task = _progress(text("progress.reading", lang))
-        with bar:
-
-            def tick(_label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=max(total, 1))
-
-            run = uc.account(
-                park, period, activity=activity, entries=entries, overrides=overrides, progress=tick
-            )
-    except (ValidationError, ValueError, KeyError, OSError) as exc:
-        _fail(exc)
-        return
     for w in run.inventory.warnings:
         err.print(f"[yellow]{text('warning', lang)}:[/] {escape(w)}")
     if fmt == "table":
@@ -132,6 +102,58 @@ def _run_account(
         sys.stdout.write(out + ("" if out.endswith("\n") else "\n"))
 
 
+def _run_account(
+    park_spec: str,
+    activity: list[Path],
+    period: str,
+    by: str,
+    fmt: str,
+    level: str,
+    lang: str,
+    output: Path | None,
+    store_url: str | None,
+    stored: bool,
+    as_of: str | None,
+    simulated: bool = False,
+) -> None:
+    try:
+        if simulated:
+            store = reg.open_store(store_url)
+            park = uc.resolve_park(park_spec)
+            run = reg.account_history(
+                store,
+                park,
+                period,
+                activity=activity,
+                stored=stored,
+                overrides=store.overrides(park.id),
+            )
+            _show_run(run, park, by, fmt, level, lang, output)
+            return
+        if store_url or stored or as_of:
+            store = reg.open_store(store_url)
+            park_id = uc.resolve_park(park_spec).id if park_spec != "-" else None
+            day = dt.date.fromisoformat(as_of) if as_of else None
+            park, entries, overrides = reg.stored_inputs(
+                store, park_spec, park_id, day, period, stored
+            )
+        else:
+            park, entries, overrides = uc.resolve_park(park_spec), [], []
+        bar, task = _progress(text("progress.reading", lang))
+        with bar:
+
+            def tick(_label: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=max(total, 1))
+
+            run = uc.account(
+                park, period, activity=activity, entries=entries, overrides=overrides, progress=tick
+            )
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    _show_run(run, park, by, fmt, level, lang, output)
+
+
 @app.command(help=text("account.help"))
 def account(
     park: str = typer.Argument(..., help="park YAML file, or 'demo'"),
@@ -149,11 +171,19 @@ def account(
     as_of: str | None = typer.Option(
         None, "--as-of", help="rebuild the registry as it was on this date"
     ),
+    simulated: bool = typer.Option(
+        False,
+        "--simulated",
+        help="account the metered history in the store (carbontwin "
+        "simulate writes it); ledger files complete the other sources",
+    ),
 ) -> None:
     """Account a park for a period."""
     if fmt == "xlsx" and output is None:
         _fail(ValidationError("--format xlsx needs --output FILE.xlsx"))
-    _run_account(park, activity, period, by, fmt, level, lang, output, store_url, stored, as_of)
+    _run_account(
+        park, activity, period, by, fmt, level, lang, output, store_url, stored, as_of, simulated
+    )
 
 
 @app.command("import", help=text("import.help"))
@@ -270,6 +300,142 @@ def indicators(
 def park_reference() -> None:
     """Print the reference of the park file (docs/park.md) from the models' declarations."""
     sys.stdout.write(uc.park_reference())
+
+
+def _print_frame(df: pd.DataFrame, title: str, index_label: str) -> None:
+    table = Table(title=title)
+    table.add_column(index_label)
+    for col in df.columns:
+        table.add_column(str(col), justify="right")
+    for label, row in df.iterrows():
+        cells = []
+        for v in row:
+            if isinstance(v, float) and v != v:  # NaN
+                cells.append("–")
+            elif isinstance(v, float):
+                cells.append(f"{v:,.0f}" if abs(v) >= 100 else f"{v:.4g}")
+            else:
+                cells.append(escape(str(v)))
+        table.add_row(escape(str(label)), *cells)
+    console.print(table)
+
+
+@app.command(help=text("simulate.help"))
+def simulate(
+    park: str = typer.Option("demo", "--park", help="park YAML file, or 'demo'"),
+    start: str = typer.Option("2025-01-01", "--start", help="first day (local midnight)"),
+    days: int = typer.Option(365, "--days", min=1),
+    step: str = typer.Option("1min", "--step", help="simulation step, e.g. 1min, 30s, 5min"),
+    seed: int = typer.Option(0, "--seed"),
+    recent_days: float = typer.Option(7.0, "--recent-days", help="days of raw readings kept"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Simulate the park and write its history (15-min energy, recent raw readings)."""
+    try:
+        p = uc.resolve_park(park)
+        step_s = sim.parse_step(step)
+        store = reg.open_store(store_url)
+        reg.register_park(store, p, "simulator")
+        bar, task = _progress(text("progress.simulating", lang))
+        with bar:
+            summary = sim.simulate_to_store(
+                store,
+                p,
+                start,
+                days,
+                step_s,
+                seed,
+                recent_days,
+                progress=lambda _l, done, total: bar.update(task, completed=done, total=total),
+            )
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    cols = [
+        "grid_import_kwh",
+        "pv_kwh",
+        "chp_supply_kwh",
+        "natural_gas_1e4nm3",
+        "coal_t",
+        "energy_tce",
+        "scope1_tco2e",
+        "scope2_tco2e",
+        "cost_cny",
+        "peak_kw",
+    ]
+    _print_frame(
+        summary.kpis[[c for c in cols if c in summary.kpis.columns]],
+        text("simulate.title", lang, park=p.name, start=summary.start, end=summary.end),
+        text("col.level", lang),
+    )
+    console.print(
+        text(
+            "simulate.done",
+            lang,
+            steps=summary.steps,
+            points=summary.points,
+            history=summary.history_rows,
+            raw=summary.raw_rows,
+            seconds=f"{summary.seconds:.1f}",
+        )
+    )
+    for note in summary.notes:
+        err.print(f"[yellow]{text('warning', lang)}:[/] {escape(note)}")
+
+
+def _modifications(add_pv: list[str], add_battery: list[str], setpoint: list[str]) -> list:
+    from carbontwin.twin import AddBattery, AddPv, SetSetpoint
+
+    mods: list = []
+    for item in add_pv:
+        ent, _, kw = item.partition(":")
+        mods.append(AddPv(ent, float(kw)))
+    for item in add_battery:
+        parts = item.split(":")
+        if len(parts) not in (3, 4):
+            msg = f"--add-battery {item!r} must be ENTERPRISE:KWH:KW[:PEAK_KW]"
+            raise ValidationError(msg)
+        mods.append(
+            AddBattery(
+                parts[0],
+                float(parts[1]),
+                float(parts[2]),
+                float(parts[3]) if len(parts) == 4 else None,
+            )
+        )
+    for item in setpoint:
+        name, sep, value = item.partition("=")
+        if not sep:
+            msg = f"--set {item!r} must be ASSET.SETPOINT=VALUE"
+            raise ValidationError(msg)
+        mods.append(SetSetpoint(name.strip(), float(value)))
+    return mods
+
+
+@app.command("whatif", help=text("whatif.help"))
+def whatif(
+    park: str = typer.Option("demo", "--park"),
+    start: str = typer.Option("2025-07-01", "--start"),
+    days: int = typer.Option(7, "--days", min=1),
+    add_pv: list[str] = typer.Option([], "--add-pv", help="ENTERPRISE:KW, e.g. E04:500"),
+    add_battery: list[str] = typer.Option(
+        [], "--add-battery", help="ENTERPRISE:KWH:KW[:PEAK_KW], e.g. E03:2000:500:7000"
+    ),
+    setpoint: list[str] = typer.Option([], "--set", help="ASSET.SETPOINT=VALUE"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Simulate with and without modifications and show the KPI differences."""
+    try:
+        p = uc.resolve_park(park)
+        mods = _modifications(add_pv, add_battery, setpoint)
+        if not mods:
+            _fail(ValidationError("give at least one of --add-pv, --add-battery, --set"))
+        study = sim.what_if(p, mods, start, days)
+    except (ValidationError, ValueError, KeyError) as exc:
+        _fail(exc)
+        return
+    _print_frame(study.kpis, text("whatif.title", lang, park=p.name, days=days), "KPI")
 
 
 @factors_app.command("list")

@@ -18,6 +18,7 @@ from pydantic_core import PydanticUndefined
 
 from carbontwin.core import assets
 from carbontwin.core.fields import field_unit
+from carbontwin.core.operation import FaultRates, Schedule, Tariff, TouPeriod, TwinSettings
 from carbontwin.core.park import AccountingSettings, Contact, Enterprise, Facility, Park, Zone
 from carbontwin.core.points import MeteringPoint
 from carbontwin.core.sources import CATEGORIES, EmissionSource, ParamEntry
@@ -74,6 +75,11 @@ def park_reference(extra_sections: typing.Iterable[tuple[str, str]] = ()) -> str
         ("sources[]", EmissionSource),
         ("sources[].measured[]", ParamEntry),
         ("points[]", MeteringPoint),
+        ("park.twin", TwinSettings),
+        ("park.twin.schedules{}", Schedule),
+        ("park.twin.tariff", Tariff),
+        ("park.twin.tariff.periods[]", TouPeriod),
+        ("park.twin.faults", FaultRates),
     ]
     for title, model in sections:
         parts += [

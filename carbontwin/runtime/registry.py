@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from carbontwin.accounting import FactorLibrary
+from carbontwin.accounting import FactorLibrary, check_park
 from carbontwin.accounting.factors import factor_unit
 from carbontwin.core.park import Park
 from carbontwin.core.records import ActivityEntry, FactorOverride
@@ -15,7 +15,14 @@ from carbontwin.core.units import conversion_factor
 from carbontwin.runtime import accounting as uc
 from carbontwin.store import Store
 
-__all__ = ["import_files", "open_store", "register_park", "set_override", "stored_inputs"]
+__all__ = [
+    "account_history",
+    "import_files",
+    "open_store",
+    "register_park",
+    "set_override",
+    "stored_inputs",
+]
 
 
 def open_store(url: str | None = None) -> Store:
@@ -125,3 +132,30 @@ def set_override(
     register_park(store, park, user)
     oid = store.add_override(park.id, o, actor=user)
     return o.model_copy(update={"id": oid})
+
+
+def account_history(
+    store: Store,
+    park: Park,
+    period: str,
+    *,
+    activity: Sequence[str | Path] = (),
+    stored: bool = False,
+    overrides: Sequence[FactorOverride] = (),
+) -> uc.AccountRun:
+    """Account ``park`` from its simulated (metered) history in ``store``.
+
+    Ledger rows, from ``activity`` files and, with ``stored``, from the store, complete
+    the sources the history does not cover; rows of metered streams are dropped so
+    nothing counts twice. The park is checked strictly first.
+    """
+    from carbontwin.runtime.simulate import account_simulated
+
+    p = parse_period(period)
+    entries = store.entries(park.id, p.start, p.end) if stored else []
+    validation = uc.import_activity(park, activity, existing=entries, period=p)
+    check_park(park, strict=True)
+    inv = account_simulated(
+        store, park, p, entries=[*entries, *validation.entries], overrides=overrides
+    )
+    return uc.AccountRun(park, p, inv, validation)

@@ -356,3 +356,57 @@ def test_docs_park_reference_is_up_to_date():
     assert current == park_reference(), (
         "docs/park.md is out of date: run `carbontwin park-reference > docs/park.md`"
     )
+
+
+def test_cli_simulate_then_account_the_simulated_history(tmp_path):
+    url = f"sqlite:///{tmp_path / 'sim.db'}"
+    res = runner.invoke(
+        app,
+        ["simulate", "--start", "2025-03-01", "--days", "2", "--store", url, "--recent-days", "1"],
+    )
+    assert res.exit_code == 0, res.output
+    assert "history rows" in res.stdout
+    ledger = str(demo_activity_paths()[0])
+    sim = runner.invoke(
+        app,
+        [
+            "account",
+            "demo",
+            "--simulated",
+            "--store",
+            url,
+            "--period",
+            "2025-03-01/2025-03-02",
+            "--by",
+            "day",
+            "-a",
+            ledger,
+            "--format",
+            "json",
+        ],
+    )
+    assert sim.exit_code == 0, sim.output
+    doc = json.loads(sim.stdout)
+    assert [t["period"] for t in doc["totals"]] == ["2025-03-01", "2025-03-02"]
+    assert all(t["scope1_tco2e"] > 0 and t["scope2_location_tco2e"] > 0 for t in doc["totals"])
+    # The simulated grid purchases replace the ledger's: the refs point at the store.
+    from carbontwin.runtime.registry import account_history
+    from carbontwin.store import Store
+
+    store = Store.open(url)
+    run = account_history(store, resolve_park("demo"), "2025-03-01/2025-03-02", activity=[ledger])
+    refs = run.inventory.trace(source="E03-ELEC").activity_refs.iloc[0]
+    assert refs.startswith("store:") and "ledger" not in refs
+    store.close()
+
+
+def test_cli_whatif():
+    res = runner.invoke(
+        app, ["whatif", "--start", "2025-07-01", "--days", "1", "--add-pv", "E04:500"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "pv_kwh" in res.stdout and "emissions_tco2e" in res.stdout
+    res = runner.invoke(app, ["whatif", "--days", "1"])
+    assert res.exit_code == 2 and "at least one" in res.output
+    res = runner.invoke(app, ["whatif", "--days", "1", "--add-battery", "E03:100"])
+    assert res.exit_code == 2 and "ENTERPRISE:KWH:KW" in res.output
