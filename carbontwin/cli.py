@@ -217,33 +217,67 @@ def import_(
 
 
 @app.command(help=text("demo.help"))
-def demo(lang: str = typer.Option("en", "--lang")) -> None:
-    """Account the demo park for 2025 by month from the shipped sample activity."""
+def demo(
+    days: int = typer.Option(365, "--days", min=1, help="days of 2025 to simulate"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Account the demo park from its ledgers, then from its simulated 2025 history."""
+    ledger, manual = uc.demo_activity_paths()
+    # 1. The ledgers, with three deliberately bad manual rows to show the quarantine.
+    _run_account(
+        "demo", [ledger, manual], "2025", "month", "table", "park", lang, None, None, False, None
+    )
+    # 2. The virtual park: simulate the year once, then account its metered history.
+    try:
+        park = uc.resolve_park("demo")
+        store = reg.open_store(store_url)
+        period = sim.run_period(park, "2025-01-01", days)
+        if sim.history_coverage(store, park, period.start, period.end) < 1.0:
+            reg.register_park(store, park, "simulator")
+            bar, task = _progress(text("progress.simulating", lang))
+            with bar:
+                sim.simulate_to_store(
+                    store,
+                    park,
+                    period.start,
+                    days,
+                    60,
+                    2025,
+                    7,
+                    progress=lambda _l, done, total: bar.update(task, completed=done, total=total),
+                )
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    console.print(text("demo.simulated", lang, start=period.start, end=period.end))
     _run_account(
         "demo",
-        uc.demo_activity_paths(),
-        "2025",
+        [ledger],
+        period.label,
         "month",
         "table",
         "park",
         lang,
         None,
-        None,
+        store_url,
         False,
         None,
+        simulated=True,
     )
     _run_account(
         "demo",
-        uc.demo_activity_paths()[:1],
-        "2025",
+        [ledger],
+        period.label,
         "year",
         "table",
         "zone",
         lang,
         None,
-        None,
+        store_url,
         False,
         None,
+        simulated=True,
     )
 
 

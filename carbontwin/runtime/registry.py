@@ -8,6 +8,7 @@ from pathlib import Path
 
 from carbontwin.accounting import FactorLibrary, check_park
 from carbontwin.accounting.factors import factor_unit
+from carbontwin.core.errors import ValidationError
 from carbontwin.core.park import Park
 from carbontwin.core.records import ActivityEntry, FactorOverride
 from carbontwin.core.time import parse_period
@@ -149,13 +150,25 @@ def account_history(
     the sources the history does not cover; rows of metered streams are dropped so
     nothing counts twice. The park is checked strictly first.
     """
-    from carbontwin.runtime.simulate import account_simulated
+    from carbontwin.runtime.simulate import account_simulated, history_coverage
 
     p = parse_period(period)
+    coverage = history_coverage(store, park, p.start, p.end)
+    if coverage == 0.0:
+        msg = (
+            f"the store has no simulated or metered history of {park.id} for {p.label}; "
+            f"run 'carbontwin simulate --start {p.start} --days {p.days}' first"
+        )
+        raise ValidationError(msg)
     entries = store.entries(park.id, p.start, p.end) if stored else []
     validation = uc.import_activity(park, activity, existing=entries, period=p)
     check_park(park, strict=True)
     inv = account_simulated(
         store, park, p, entries=[*entries, *validation.entries], overrides=overrides
     )
+    if coverage < 1.0:
+        inv.warnings.append(
+            f"stored history covers {coverage:.1%} of the quarter-hours of {p.label}; missing "
+            "quarter-hours count as zero, so the inventory is incomplete"
+        )
     return uc.AccountRun(park, p, inv, validation)

@@ -51,6 +51,7 @@ __all__ = [
     "SimulationSummary",
     "WhatIfRun",
     "account_simulated",
+    "history_coverage",
     "history_series",
     "ledger_entries",
     "load_interval_history",
@@ -118,6 +119,24 @@ def simulated_streams(park: Park) -> set[str]:
         for p in park.points
         if p.id in bound and p.source and p.kind != "instantaneous"
     }
+
+
+def history_coverage(store: Store, park: Park, start: dt.date, end: dt.date) -> float:
+    """Return the share of quarter-hours with stored history, local days ``start``..``end``.
+
+    The least-covered point that measures a source decides; 0 when there is none.
+    """
+    tz = park.timezone
+    first = pd.Timestamp(start).tz_localize(tz)
+    stop = pd.Timestamp(end + dt.timedelta(days=1)).tz_localize(tz)
+    lo, hi = int(first.value // 1_000_000), int(stop.value // 1_000_000)
+    expected = (hi - lo) // (HISTORY_S * 1000)
+    bound = {pid for a in park.assets for pid in a.meters}
+    points = [p for p in park.points if p.id in bound and p.source and p.kind != "instantaneous"]
+    if not points or expected <= 0:
+        return 0.0
+    counts = [len(store.readings(history_series(p.id), lo, hi)) for p in points]
+    return min(counts) / expected
 
 
 def ledger_entries(park: Park, entries: Iterable[ActivityEntry]) -> list[ActivityEntry]:

@@ -410,3 +410,21 @@ def test_cli_whatif():
     assert res.exit_code == 2 and "at least one" in res.output
     res = runner.invoke(app, ["whatif", "--days", "1", "--add-battery", "E03:100"])
     assert res.exit_code == 2 and "ENTERPRISE:KWH:KW" in res.output
+
+
+def test_cli_demo_simulates_once_and_accounts_the_history(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    first = runner.invoke(app, ["demo", "--days", "2", "--store", url])
+    assert first.exit_code == 0, first.output
+    assert "3 quarantined" in first.stdout and "simulated history" in first.stdout
+    from carbontwin.store import Store
+
+    store = Store.open(url)
+    simulations = [r for r in store.audit_log(limit=100) if r["action"] == "twin.simulate"]
+    assert len(simulations) == 1
+    again = runner.invoke(app, ["demo", "--days", "2", "--store", url])
+    assert again.exit_code == 0, again.output
+    assert len([r for r in store.audit_log(limit=100) if r["action"] == "twin.simulate"]) == len(
+        simulations
+    )  # the history exists: no second simulation
+    store.close()
