@@ -281,6 +281,43 @@ def demo(
     )
 
 
+@app.command(help=text("watch.help"))
+def watch(
+    folder: Path = typer.Argument(..., help="the inbox folder"),
+    park: str = typer.Option("demo", "--park", help="park YAML file, or 'demo'"),
+    interval: float = typer.Option(5.0, "--interval", help="seconds between scans"),
+    once: bool = typer.Option(False, "--once", help="scan twice (to see sizes settle), exit"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """File sync: import every CSV/XLSX dropped in FOLDER once, then move it aside."""
+    import time
+
+    try:
+        sync = reg.file_sync(reg.open_store(store_url), uc.resolve_park(park), folder)
+        scans = 0
+        while True:
+            for r in sync.scan():
+                console.print(
+                    text(
+                        "watch.file",
+                        lang,
+                        name=r.name,
+                        status=r.status,
+                        accepted=r.summary.get("accepted", 0),
+                        quarantined=r.summary.get("quarantined", 0),
+                    )
+                )
+            scans += 1
+            if once and scans >= 2:
+                return
+            time.sleep(interval if not once else 0.2)
+    except KeyboardInterrupt:
+        return
+    except (ValidationError, ValueError, OSError) as exc:
+        _fail(exc)
+
+
 @app.command(help=text("indicators.help"))
 def indicators(
     park: str = typer.Argument(..., help="park YAML file, or 'demo'"),

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from carbontwin.accounting import FactorLibrary, check_park
 from carbontwin.accounting.factors import factor_unit
+from carbontwin.accounting.validation import ValidationResult
+from carbontwin.connectors.files import FolderSync
 from carbontwin.core.errors import ValidationError
 from carbontwin.core.park import Park
 from carbontwin.core.records import ActivityEntry, FactorOverride
@@ -18,6 +20,7 @@ from carbontwin.store import Store
 
 __all__ = [
     "account_history",
+    "file_sync",
     "import_files",
     "open_store",
     "register_park",
@@ -56,6 +59,10 @@ def import_files(
     Bad rows are quarantined with their reasons and the import is audited. Returns the
     validation summary.
     """
+    return _import(store, park, files, user).summary()
+
+
+def _import(store: Store, park: Park, files: Sequence[str | Path], user: str) -> ValidationResult:
     register_park(store, park, user)
     lo, hi = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
     existing = store.entries(park.id, lo, hi)
@@ -65,14 +72,13 @@ def import_files(
         store.add_entries(park.id, result.entries, batch_id=batch)
     if result.quarantine:
         store.quarantine(park.id, result.quarantine)
-    summary = result.summary()
     store.audit(
         user,
         "import",
         f"park:{park.id}",
-        {"files": [str(f) for f in files], "batch": batch, "summary": summary},
+        {"files": [str(f) for f in files], "batch": batch, "summary": result.summary()},
     )
-    return summary
+    return result
 
 
 def stored_inputs(
@@ -172,3 +178,20 @@ def account_history(
             "quarter-hours count as zero, so the inventory is incomplete"
         )
     return uc.AccountRun(park, p, inv, validation)
+
+
+def file_sync(store: Store, park: Park, folder: str | Path, user: str = "file-sync") -> FolderSync:
+    """Return a :class:`FolderSync` on ``folder`` that imports each file into ``store``.
+
+    Good rows land, bad rows are quarantined with their reasons, the import is audited,
+    and the file moves to ``processed/`` or ``rejected/`` with its result beside it.
+    """
+
+    def handle(path: Path) -> tuple[str, dict[str, int], list[dict[str, str]]]:
+        result = _import(store, park, [path], user)
+        summary = result.summary()
+        reasons = [{"rule": q.rule, "reason": q.reason, "ref": q.ref} for q in result.quarantine]
+        unreadable = any(q.rule == "file" for q in result.quarantine) and not result.entries
+        return ("rejected" if unreadable else "processed"), summary, reasons
+
+    return FolderSync(folder, handle)

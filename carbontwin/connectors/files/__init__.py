@@ -2,5 +2,12 @@
 
 from carbontwin.connectors.files.reader import read_activity_file, write_template
 from carbontwin.connectors.files.statistics import read_statistics_file
+from carbontwin.connectors.files.watcher import FileResult, FolderSync
 
-__all__ = ["read_activity_file", "read_statistics_file", "write_template"]
+__all__ = [
+    "FileResult",
+    "FolderSync",
+    "read_activity_file",
+    "read_statistics_file",
+    "write_template",
+]
