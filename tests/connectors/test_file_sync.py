@@ -65,18 +65,7 @@ def test_file_with_a_broken_row_in_the_middle_lands_the_good_rows(tmp_path):
     assert result.status == "processed"
     assert result.summary["accepted"] == 2 and result.summary["quarantined"] == 1
     assert result.reasons[0]["rule"] == "bad_value" and "twelve" in result.reasons[0]["reason"]
-    assert (
-        len(
-            store.entries(
-                park.id,
-                *(
-                    __import__("datetime").date(2025, 1, 1),
-                    __import__("datetime").date(2025, 12, 31),
-                ),
-            )
-        )
-        == 2
-    )
+    assert len(store.entries(park.id, dt.date(2025, 1, 1), dt.date(2025, 12, 31))) == 2
     assert any(q["rule"] == "bad_value" for q in store.quarantined(park.id))
     # An unreadable file is rejected with a file-rule reason and nothing lands.
     (tmp_path / "inbox" / "broken.xlsx").write_bytes(b"not a workbook")
