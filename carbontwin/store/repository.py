@@ -59,7 +59,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -113,10 +113,9 @@ Key = tuple[str, str]
 # several times faster than row-wise VALUES.
 _READING_COLUMNS = ("point_id", "ts", "value", "quality", "batch_id")
 _READINGS_CHUNK = 50_000
-_SQLITE_INSERT_READINGS = (
-    sqlite.insert(ReadingRow)
-    .on_conflict_do_nothing(index_elements=["point_id", "ts"])
-    .execution_options(preserve_rowcount=True)
+_SQLITE_INSERT_READINGS_SQL = (
+    f"INSERT INTO {ReadingRow.__tablename__} (point_id, ts, value, quality, batch_id) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (point_id, ts) DO NOTHING"
 )
 _PG_INSERT_READINGS = (
     postgresql.insert(ReadingRow)
@@ -941,12 +940,11 @@ class Store:
                         },
                     )
                 else:
-                    result = conn.execute(
-                        _SQLITE_INSERT_READINGS,
-                        [
-                            {"point_id": p, "ts": t, "value": v, "quality": q, "batch_id": batch_id}
-                            for (p, t), (v, q) in chunk
-                        ],
+                    # Plain DB-API executemany: the hot path of live ingestion, without
+                    # per-row parameter processing.
+                    result = conn.execution_options(preserve_rowcount=True).exec_driver_sql(
+                        _SQLITE_INSERT_READINGS_SQL,
+                        [(p, t, v, q, batch_id) for (p, t), (v, q) in chunk],
                     )
                 new += result.rowcount
         return new
