@@ -318,6 +318,38 @@ def watch(
         _fail(exc)
 
 
+@app.command(help=text("upload.help"))
+def upload(
+    bundle: Path = typer.Argument(..., help="a collector's offline bundle"),
+    keys: Path = typer.Option(..., "--keys", help="JSON of collector id to hex key"),
+    park: str = typer.Option("demo", "--park", help="park YAML file, or 'demo'"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Offline sync: verify a collector's bundle and ingest its readings."""
+    from carbontwin.runtime import offline
+
+    try:
+        manifest, summary = offline.upload_bundle(
+            reg.open_store(store_url), uc.resolve_park(park), bundle, offline.collector_keys(keys)
+        )
+    except (ValidationError, ValueError, OSError) as exc:
+        _fail(exc)
+        return
+    console.print(
+        text(
+            "upload.done",
+            lang,
+            collector=manifest["collector"],
+            first=manifest["first_seq"],
+            last=manifest["last_seq"],
+            stored=summary.stored,
+            duplicate=summary.duplicate,
+            quarantined=summary.quarantined,
+        )
+    )
+
+
 @app.command(help=text("indicators.help"))
 def indicators(
     park: str = typer.Argument(..., help="park YAML file, or 'demo'"),
