@@ -255,29 +255,35 @@ class Inventory:
         idx = np.arange(len(self.term_rows)) if rows is None else np.asarray(rows, np.intp)
         return self.term_gas_t(idx) * self.term_gwp[idx, None]
 
-    def _weighted(
+    def _cell_days(
         self,
-        cells: np.ndarray,
-        inverse: np.ndarray,
-        cols: np.ndarray,
+        name: str,
+        group: _Group,
         weight: np.ndarray,
         coef: np.ndarray,
         stream_rows: np.ndarray,
-        reduce: Callable[[np.ndarray], np.ndarray],
     ) -> np.ndarray:
-        """Sum ``weight × coef × activity`` of rows ``cols`` into ``cells`` per period."""
-        if not len(cols):
-            return np.zeros((0, 0))
+        """Daily sums of ``weight × coef × activity`` of ``group``'s rows in its cells.
+
+        Computed once per inventory and kept: every grouping of days reduces this array.
+        """
+        cache = self.__dict__.setdefault("_cell_cache", {})
+        if name in cache:
+            return cache[name]
+        cols, cells = group.cols, group.cells
         if coef.ndim == 1:  # constant coefficients: fold them into the grouping matrix
             mat = sp.csr_matrix(
-                (weight * coef[cols], (inverse, stream_rows[cols])),
+                (weight * coef[cols], (group.inverse, stream_rows[cols])),
                 shape=(len(cells), self.activity.shape[0]),
             )
-            return reduce(np.asarray(mat @ self.activity))
-        mat = sp.csr_matrix(
-            (weight, (inverse, np.arange(len(cols)))), shape=(len(cells), len(cols))
-        )
-        return reduce(np.asarray(mat @ (self.activity[stream_rows[cols]] * coef[cols])))
+            out = np.asarray(mat @ self.activity)
+        else:
+            mat = sp.csr_matrix(
+                (weight, (group.inverse, np.arange(len(cols)))), shape=(len(cells), len(cols))
+            )
+            out = np.asarray(mat @ (self.activity[stream_rows[cols]] * coef[cols]))
+        cache[name] = out
+        return out
 
     def dataset(
         self, by: str = "month", periods: Sequence[Period | str] | None = None
@@ -305,6 +311,7 @@ class Inventory:
         n_e, n_p = len(self.enterprises), len(labels)
 
         def scatter(
+            name: str,
             group: _Group,
             coef: np.ndarray,
             weight: np.ndarray,
@@ -316,26 +323,31 @@ class Inventory:
             dense = np.empty((int(np.prod(shape)), n_p))
             dense.fill(0.0)
             if len(group.cols):
-                dense[group.cells] = self._weighted(
-                    group.cells, group.inverse, group.cols, weight, coef, stream_rows, reduce
-                )
+                dense[group.cells] = reduce(self._cell_days(name, group, weight, coef, stream_rows))
             return np.moveaxis(dense.reshape(*shape, n_p), -1, 0)
 
         rows_t, gwp = self.term_stream_rows, self.term_gwp
         shape5 = (n_e, 3, len(lay.categories), len(lay.gases))
         e = lay.emission
-        co2e = scatter(e, self.term_coef, gwp[e.cols], rows_t, shape5)
-        mass = scatter(e, self.term_coef, np.ones(len(e.cols)), rows_t, shape5)
+        co2e = scatter("co2e", e, self.term_coef, gwp[e.cols], rows_t, shape5)
+        mass = scatter("mass", e, self.term_coef, np.ones(len(e.cols)), rows_t, shape5)
         shape_i = (n_e, len(INSTRUMENTS))
-        off = scatter(lay.offset, self.term_coef, gwp[lay.offset.cols], rows_t, shape_i)
-        avoided = scatter(lay.avoided, self.term_coef, gwp[lay.avoided.cols], rows_t, shape_i)
+        off = scatter("offset", lay.offset, self.term_coef, gwp[lay.offset.cols], rows_t, shape_i)
+        avoided = scatter(
+            "avoided", lay.avoided, self.term_coef, gwp[lay.avoided.cols], rows_t, shape_i
+        )
         market = reduce(self.market_scope2_tco2e).T  # periods × enterprises
         shape_k = (n_e, len(lay.carriers), len(USES))
         ones_k = np.ones(len(lay.energy.cols))
 
         def energy(j: int) -> np.ndarray:
             return scatter(
-                lay.energy, self.energy_coef[j], ones_k, self.energy_stream_rows, shape_k
+                f"energy{j}",
+                lay.energy,
+                self.energy_coef[j],
+                ones_k,
+                self.energy_stream_rows,
+                shape_k,
             )
 
         scopes = [1, 2, 3]
