@@ -55,9 +55,10 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
@@ -86,6 +87,8 @@ from carbontwin.store.models import (
     RegistryRow,
     StatisticRow,
 )
+
+_M = TypeVar("_M", bound=BaseModel)
 
 __all__ = ["GENESIS_HASH", "Store", "audit_hash"]
 
@@ -294,37 +297,19 @@ def _quarantine_dict(row: QuarantineRow) -> dict[str, Any]:
     }
 
 
-def _entry(row: ActivityEntryRow) -> ActivityEntry:
-    return ActivityEntry(
-        id=row.id,
-        source=row.source,
-        stream=row.stream,
-        start=row.start,
-        end=row.end,
-        quantity=row.quantity,
-        unit=row.unit,
-        origin=row.origin,  # type: ignore[arg-type]
-        quality=row.quality,  # type: ignore[arg-type]
-        ref=row.ref,
-        entered_by=row.entered_by,
+def _record(model: type[_M], row: object) -> _M:
+    """Rebuild a core record from a table row with the same field names."""
+    return model.model_validate(
+        {name: getattr(row, name) for name in model.model_fields if hasattr(row, name)}
     )
+
+
+def _entry(row: ActivityEntryRow) -> ActivityEntry:
+    return _record(ActivityEntry, row)
 
 
 def _override(row: FactorOverrideRow) -> FactorOverride:
-    return FactorOverride(
-        id=row.id,
-        factor=row.factor,
-        value=row.value,
-        unit=row.unit,
-        applies_to=row.applies_to,  # type: ignore[arg-type]
-        target=row.target,
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-        reason=row.reason,
-        source=row.source,
-        created_by=row.created_by,
-        revoked=row.revoked,
-    )
+    return _record(FactorOverride, row)
 
 
 class Store:
@@ -1033,18 +1018,7 @@ class Store:
             .order_by(StatisticRow.start, StatisticRow.entity, StatisticRow.name, StatisticRow.id)
         )
         with self._reading(f"reading statistics of park {park_id!r}") as session:
-            return [
-                Statistic(
-                    entity=r.entity,
-                    name=r.name,
-                    start=r.start,
-                    end=r.end,
-                    value=r.value,
-                    unit=r.unit,
-                    ref=r.ref,
-                )
-                for r in session.scalars(query)
-            ]
+            return [_record(Statistic, r) for r in session.scalars(query)]
 
     # Factor overrides ------------------------------------------------------------------
     def add_override(self, park_id: str, override: FactorOverride, actor: str) -> str:
