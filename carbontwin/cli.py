@@ -622,5 +622,54 @@ def factors_set(
     )
 
 
+@app.command(help=text("collect.help"))
+def collect(
+    config: Path = typer.Argument(..., help="collector configuration, YAML or JSON"),
+    cycles: int | None = typer.Option(None, "--cycles", min=1, help="stop after N polls"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Collector: poll Modbus devices, buffer on disk, forward signed batches."""
+    from carbontwin.runtime import collect as col
+
+    try:
+        agent = col.CollectorAgent(col.load_collect_config(config))
+    except (ValidationError, ValueError, OSError) as exc:
+        _fail(exc)
+        return
+    done = 0
+    held = 0
+
+    def show(report: col.CycleReport) -> None:
+        nonlocal done, held
+        done += 1
+        held = report.held
+        console.print(
+            text(
+                "collect.cycle",
+                lang,
+                n=done,
+                polled=report.polled,
+                buffered=report.buffered,
+                skipped=report.skipped,
+                sent=report.sent,
+                held=report.held,
+            )
+        )
+        if report.error:
+            err.print(f"[yellow]{escape(text('collect.link_down', lang, error=report.error))}[/]")
+
+    try:
+        agent.run(cycles, on_cycle=show)
+    except KeyboardInterrupt:
+        pass
+    except (ValidationError, ValueError, OSError) as exc:
+        _fail(exc)
+    finally:
+        agent.close()
+    console.print(
+        text("collect.done", lang, collector=agent.config.collector, cycles=done, held=held)
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
