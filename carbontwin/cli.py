@@ -20,6 +20,7 @@ from carbontwin.locales import text
 from carbontwin.runtime import accounting as uc
 from carbontwin.runtime import registry as reg
 from carbontwin.runtime import simulate as sim
+from carbontwin.runtime.ingest import IngestSummary
 
 app = typer.Typer(help=text("app.help"), no_args_is_help=True, add_completion=False)
 factors_app = typer.Typer(help=text("factors.help"), no_args_is_help=True)
@@ -348,6 +349,75 @@ def upload(
             quarantined=summary.quarantined,
         )
     )
+
+
+def _print_ingest(summary: IngestSummary, lang: str) -> None:
+    console.print(
+        text(
+            "ingest.done",
+            lang,
+            received=summary.received,
+            stored=summary.stored,
+            duplicate=summary.duplicate,
+            quarantined=summary.quarantined,
+        )
+    )
+
+
+@app.command(help=text("listen.help"))
+def listen(
+    broker: str = typer.Option("127.0.0.1:1883", "--broker", help="HOST:PORT"),
+    username: str | None = typer.Option(None, "--username"),
+    password: str | None = typer.Option(None, "--password", envvar="CARBONTWIN_MQTT_PASSWORD"),
+    ca_certs: str | None = typer.Option(None, "--ca-certs", help="CA bundle: turns TLS on"),
+    certfile: str | None = typer.Option(None, "--certfile", help="client certificate"),
+    keyfile: str | None = typer.Option(None, "--keyfile", help="client key"),
+    seconds: float | None = typer.Option(None, "--seconds", help="stop after this long"),
+    park: str = typer.Option("demo", "--park", help="park YAML file, or 'demo'"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Ingest the park's readings from an MQTT broker (message queue, real time)."""
+    from carbontwin.connectors.mqtt import BrokerSettings
+    from carbontwin.runtime.live import listen_mqtt
+
+    host, _, port = broker.rpartition(":")
+    try:
+        settings = BrokerSettings(
+            host or "127.0.0.1", int(port), username, password, ca_certs, certfile, keyfile
+        )
+        total = listen_mqtt(
+            reg.open_store(store_url), uc.resolve_park(park), settings, seconds=seconds
+        )
+    except KeyboardInterrupt:
+        return
+    except (ValidationError, ValueError, OSError, RuntimeError) as exc:
+        _fail(exc)
+        return
+    _print_ingest(total, lang)
+
+
+@app.command(help=text("pull.help"))
+def pull(
+    url: str = typer.Argument(..., help="the REST source's readings endpoint"),
+    cursor: str | None = typer.Option(None, "--cursor", help="resume after this cursor"),
+    token: str | None = typer.Option(None, "--token", envvar="CARBONTWIN_PULL_TOKEN"),
+    park: str = typer.Option("demo", "--park", help="park YAML file, or 'demo'"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Pull new readings from a REST source into the pipeline (API sync)."""
+    from carbontwin.runtime.live import pull_rest
+
+    try:
+        total, new_cursor = pull_rest(
+            reg.open_store(store_url), uc.resolve_park(park), url, cursor=cursor, token=token
+        )
+    except (ValidationError, ValueError, OSError, RuntimeError) as exc:
+        _fail(exc)
+        return
+    _print_ingest(total, lang)
+    console.print(text("pull.cursor", lang, cursor=new_cursor))
 
 
 @app.command(help=text("indicators.help"))

@@ -13,14 +13,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from carbontwin.connectors.collector import read_bundle, verify_batch
 from carbontwin.connectors.errors import ConnectorError
 from carbontwin.core.errors import ValidationError
 from carbontwin.core.park import Park
 from carbontwin.core.records import QuarantineRecord
 from carbontwin.runtime.ingest import Ingestor, IngestSummary
+from carbontwin.runtime.live import readings_frame
 from carbontwin.store import Store
 
 __all__ = ["collector_keys", "receive_batch", "upload_bundle"]
@@ -46,17 +45,6 @@ def collector_keys(path: str | Path) -> dict[str, bytes]:
             "of collector id to hexadecimal key"
         )
         raise ValidationError(msg) from None
-
-
-def _frame(readings: list[Mapping[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "point": [r.get("point") for r in readings],
-            "ts": [r.get("ts") for r in readings],
-            "value": [r.get("value") for r in readings],
-            "quality": [r.get("q", 0) for r in readings],
-        }
-    )
 
 
 def _refuse(store: Store, park: Park, name: str, reason: str, actor: str) -> None:
@@ -90,7 +78,7 @@ def upload_bundle(
         raise ValidationError(str(exc)) from None
     readings = [r for b in batches for r in b.readings]
     ingestor = Ingestor(store, park, max_age_s=OFFLINE_MAX_AGE_S, actor=actor)
-    summary = ingestor.ingest(_frame(readings)) if readings else IngestSummary()
+    summary = ingestor.ingest(readings_frame(readings)) if readings else IngestSummary()
     store.audit(
         actor,
         "collector.bundle",
@@ -130,4 +118,4 @@ def receive_batch(
             ingestor.actor,
         )
         raise
-    return ingestor.ingest(_frame(batch.readings))
+    return ingestor.ingest(readings_frame(batch.readings))
