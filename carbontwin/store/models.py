@@ -20,13 +20,20 @@ __all__ = [
     "KINDS",
     "NAMING_CONVENTION",
     "ActivityEntryRow",
+    "ApiKeyRow",
     "AuditRow",
     "Base",
     "FactorOverrideRow",
+    "IntegrityBatchRow",
+    "InventoryLineRow",
+    "InventoryRow",
     "QuarantineRow",
     "ReadingRow",
+    "RefreshTokenRow",
     "RegistryRow",
+    "SetpointRow",
     "StatisticRow",
+    "UserRow",
     "UtcDateTime",
 ]
 
@@ -231,3 +238,175 @@ class AuditRow(Base):
     client: Mapped[str] = mapped_column(sa.String, default="")
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class UserRow(Base):
+    """A person or a service account that may use the platform.
+
+    ``role`` is one of :data:`carbontwin.runtime.access.ROLES`; ``enterprise`` scopes an
+    emission unit to its own enterprise. People sign in with a password (``password_hash``,
+    Argon2); service accounts (``kind = 'service'``) hold API keys instead. Failed sign-ins
+    are counted and lock the account until ``locked_until``.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String, default="")
+    kind: Mapped[str] = mapped_column(sa.String(16), default="person")
+    role: Mapped[str] = mapped_column(sa.String(32))
+    park_id: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+    enterprise: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+    disabled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(sa.String, default="")
+
+
+class ApiKeyRow(Base):
+    """An API key of a service account; only its SHA-256 is kept.
+
+    ``id`` is the key's public prefix (the part before the dot), so a key is found
+    without comparing hashes one by one.
+    """
+
+    __tablename__ = "api_keys"
+    __table_args__ = (sa.Index(None, "user_id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    label: Mapped[str] = mapped_column(sa.String, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class RefreshTokenRow(Base):
+    """A refresh token handed out at sign-in; kept hashed so it can be revoked.
+
+    Each use rotates it: the old one is revoked and ``replaced_by`` names the new one; a
+    revoked token presented again revokes the whole family (a stolen token).
+    """
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (sa.Index(None, "user_id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    family: Mapped[str] = mapped_column(sa.String(64))
+    token_hash: Mapped[str] = mapped_column(sa.String(64))
+    issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+
+
+class SetpointRow(Base):
+    """A setpoint issued to a controllable point, and what became of it.
+
+    ``status``: ``pending`` (waiting for its integration), ``delivered`` (fetched),
+    ``acknowledged`` (applied, ``readback`` as reported), ``failed`` (the device refused
+    or the read-back differed), ``expired`` (not delivered before ``valid_until``) or
+    ``cancelled``.
+    """
+
+    __tablename__ = "setpoints"
+    __table_args__ = (sa.Index(None, "park_id", "status"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    park_id: Mapped[str] = mapped_column(sa.String)
+    point: Mapped[str] = mapped_column(sa.String)
+    value: Mapped[float] = mapped_column(sa.Double)
+    unit: Mapped[str] = mapped_column(sa.String, default="")
+    valid_until: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    reason: Mapped[str] = mapped_column(sa.String, default="")
+    strategy: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+    created_by: Mapped[str] = mapped_column(sa.String)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    delivered_to: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    readback: Mapped[float | None] = mapped_column(sa.Double, nullable=True)
+    detail: Mapped[str] = mapped_column(sa.String, default="")
+
+
+class IntegrityBatchRow(Base):
+    """One link of the integrity chain: a batch of readings, entries or an inventory.
+
+    ``digest`` is the SHA-256 of the batch's rows in canonical form, ``hash`` the SHA-256
+    of the link (kind, ref, count, digest, ``prev_hash``); ``prev_hash`` is the hash of the
+    link before (64 zeros for the first). Readings point back with ``readings.batch_id``,
+    entries by ``activity_entries.batch_id`` = ``ref``, inventories by
+    ``inventories.batch_id``.
+    """
+
+    __tablename__ = "integrity_batches"
+    __table_args__ = (sa.Index(None, "kind", "ref"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    ref: Mapped[str] = mapped_column(sa.String, default="")
+    count: Mapped[int] = mapped_column(sa.Integer)
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class InventoryRow(Base):
+    """A stored inventory: the accounting result of a park for a period, as computed.
+
+    ``document`` is the inventory's JSON (schema ``carbontwin.inventory/1``); its lines
+    (:class:`InventoryLineRow`) are the pre-aggregated figures the API answers from.
+    """
+
+    __tablename__ = "inventories"
+    __table_args__ = (sa.Index(None, "park_id", "start", "end"),)
+
+    id: Mapped[str] = mapped_column(sa.String, primary_key=True)
+    park_id: Mapped[str] = mapped_column(sa.String)
+    start: Mapped[dt.date] = mapped_column(sa.Date)
+    end: Mapped[dt.date] = mapped_column(sa.Date)
+    as_of: Mapped[dt.date] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(16), default="computed")
+    document: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    computed_by: Mapped[str] = mapped_column(sa.String, default="")
+    computed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    batch_id: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+
+
+class InventoryLineRow(Base):
+    """One line of a stored inventory, per month of its period and enterprise.
+
+    ``kind`` is ``emission`` (``scope``, ``category``, ``gas``; ``amount`` [t of the gas]
+    and ``tco2e`` [t CO2e]), ``energy`` (``carrier``, ``use``; ``amount`` [``unit``] and
+    ``energy_tce`` [tce]) or ``offset`` (``category``; ``tco2e`` removed or avoided).
+    ``zone`` and ``industry`` are the enterprise's on the inventory's as-of date.
+    """
+
+    __tablename__ = "inventory_lines"
+    __table_args__ = (sa.Index(None, "inventory_id"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    inventory_id: Mapped[str] = mapped_column(sa.ForeignKey("inventories.id"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    month: Mapped[str] = mapped_column(sa.String(7))
+    enterprise: Mapped[str] = mapped_column(sa.String)
+    zone: Mapped[str] = mapped_column(sa.String, default="")
+    industry: Mapped[str] = mapped_column(sa.String, default="")
+    scope: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    category: Mapped[str] = mapped_column(sa.String(32), default="")
+    gas: Mapped[str] = mapped_column(sa.String(16), default="")
+    carrier: Mapped[str] = mapped_column(sa.String, default="")
+    use: Mapped[str] = mapped_column(sa.String(16), default="")
+    amount: Mapped[float] = mapped_column(sa.Double, default=0.0)
+    unit: Mapped[str] = mapped_column(sa.String, default="")
+    tco2e: Mapped[float] = mapped_column(sa.Double, default=0.0)
+    energy_tce: Mapped[float] = mapped_column(sa.Double, default=0.0)

@@ -21,6 +21,13 @@ TABLES = {
     "factor_overrides",
     "quarantine",
     "audit_log",
+    "users",
+    "api_keys",
+    "refresh_tokens",
+    "setpoints",
+    "integrity_batches",
+    "inventories",
+    "inventory_lines",
 }
 
 
