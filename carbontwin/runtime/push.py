@@ -28,16 +28,12 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import hmac
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from carbontwin.accounting.validation import validate_entries
 from carbontwin.connectors.errors import ConnectorError
-from carbontwin.core.errors import ValidationError
 from carbontwin.core.park import Park
 from carbontwin.runtime.ingest import Ingestor, IngestSummary
 from carbontwin.runtime.offline import receive_batch
@@ -49,8 +45,6 @@ __all__ = [
     "PushRefused",
     "PushResult",
     "QuarantinedRow",
-    "api_keys",
-    "authenticate",
     "push_entries",
     "receive_collector_batch",
 ]
@@ -71,62 +65,6 @@ class PushRefused(PermissionError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def api_keys(path: str | Path) -> dict[str, str]:
-    """Read the API keys of devices and integrations: a JSON object ``{key: account}``.
-
-    Raises
-    ------
-    ValidationError
-        If the file cannot be read, is not a JSON object, or a key or account is empty.
-    """
-    name = Path(path).name
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        msg = f"API keys {name} cannot be read ({exc}); write a JSON object of key to account"
-        raise ValidationError(msg) from None
-    if not isinstance(doc, dict):
-        msg = f"API keys {name} must be a JSON object of key to account name"
-        raise ValidationError(msg)
-    keys = {str(k).strip(): str(v).strip() for k, v in doc.items()}
-    if any(not k or not v for k, v in keys.items()):
-        msg = f"API keys {name}: every key and every account name must be non-empty"
-        raise ValidationError(msg)
-    return keys
-
-
-def authenticate(
-    store: Store, park: Park, keys: Mapping[str, str], key: str | None, *, client: str = ""
-) -> str:
-    """Return the account that holds API key ``key`` (compared in constant time).
-
-    Raises
-    ------
-    PushRefused
-        If no key was given (``missing_api_key``) or it is not registered
-        (``bad_api_key``); the refusal is audited.
-    """
-    found = None
-    if key:
-        given = key.encode("utf-8")
-        for candidate, account in keys.items():
-            if hmac.compare_digest(candidate.encode("utf-8"), given):
-                found = account
-    if found is not None:
-        return found
-    if not key:
-        code, msg = "missing_api_key", "no API key was sent; send it in the X-Api-Key header"
-    else:
-        code, msg = (
-            "bad_api_key",
-            "the API key is not registered; ask the platform operator for a key",
-        )
-    store.audit(
-        "api", "entries.refused", f"park:{park.id}", {"code": code}, outcome="denied", client=client
-    )
-    raise PushRefused(code, msg)
 
 
 def receive_collector_batch(

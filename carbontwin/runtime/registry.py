@@ -6,27 +6,146 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError as PydanticValidationError
+
 from carbontwin.accounting import FactorLibrary, check_park
 from carbontwin.accounting.factors import factor_unit
 from carbontwin.accounting.validation import ValidationResult
 from carbontwin.connectors.files import FolderSync
-from carbontwin.core.errors import ValidationError
+from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.core.park import Park
 from carbontwin.core.records import ActivityEntry, FactorOverride
 from carbontwin.core.time import parse_period
 from carbontwin.core.units import conversion_factor
 from carbontwin.runtime import accounting as uc
-from carbontwin.store import Store
+from carbontwin.store import NotFoundError, Store
 
 __all__ = [
+    "KIND_LISTS",
     "account_history",
     "file_sync",
     "import_files",
     "open_store",
+    "record_enterprise",
     "register_park",
+    "retire_record",
+    "serving_park",
     "set_override",
     "stored_inputs",
+    "upsert_record",
 ]
+
+
+#: Registry kinds and the park's list that holds them.
+KIND_LISTS: dict[str, str] = {
+    "zone": "zones",
+    "enterprise": "enterprises",
+    "facility": "facilities",
+    "source": "sources",
+    "point": "points",
+    "asset": "assets",
+}
+
+
+def serving_park(store: Store, spec: str | Path, user: str = "api") -> Park:
+    """Return the park a server serves: its stored current definition, else ``spec``'s.
+
+    A park seen for the first time is registered; afterwards the registry, which the API
+    edits, is the truth and the file only names the park.
+    """
+    park = uc.resolve_park(spec)
+    if park.id in store.parks():
+        return store.load_park(park.id, dt.date.today())
+    register_park(store, park, user)
+    return park
+
+
+def record_enterprise(kind: str, record: object) -> str | None:
+    """Return the enterprise a registry record belongs to (``None`` for park-level ones)."""
+    if kind == "enterprise":
+        return getattr(record, "id", None)
+    return getattr(record, "enterprise", None)
+
+
+def _edit(
+    store: Store, park: Park, items: dict[str, list[object]], user: str, note: str, on: dt.date
+) -> Park:
+    data = park.model_dump(mode="json")
+    for attr, values in items.items():
+        data[attr] = [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in values]
+    try:
+        new = Park.model_validate(data)
+    except PydanticValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        msg = f"the change would make the park invalid — {problems}"
+        raise ValidationError(msg) from None
+    broken = new.cross_reference_problems()
+    if broken:
+        listed = "; ".join(f"{where}: {what}" for where, what in broken)
+        msg = f"the change would break references of the park — {listed}"
+        raise ValidationError(msg)
+    store.save_park(new, on, changed_by=user, note=note)
+    return new
+
+
+def upsert_record(
+    store: Store,
+    park: Park,
+    kind: str,
+    record: dict[str, object],
+    *,
+    user: str,
+    create: bool,
+    on: dt.date | None = None,
+) -> Park:
+    """Create (``create``) or replace a registry record, versioned from ``on`` (today).
+
+    Returns the park as changed. Raises ``ValidationError`` if the record or the park it
+    makes is invalid, ``ConsistencyError`` if a created id exists or a replaced one does
+    not.
+    """
+    attr = KIND_LISTS[kind]
+    items = list(getattr(park, attr))
+    rid = record.get("id")
+    ids = [i.id for i in items]
+    if create and rid in ids:
+        msg = f"{kind} {rid!r} exists already; change it with PUT instead"
+        raise ConsistencyError(msg)
+    if not create and rid not in ids:
+        msg = f"there is no {kind} {rid!r} to change; create it with POST"
+        raise ConsistencyError(msg)
+    if create:
+        items.append(record)
+    else:
+        items[ids.index(rid)] = record
+    verb = "created" if create else "changed"
+    return _edit(store, park, {attr: items}, user, f"{kind} {rid} {verb}", on or dt.date.today())
+
+
+def retire_record(
+    store: Store, park: Park, kind: str, record_id: str, *, user: str, on: dt.date | None = None
+) -> Park:
+    """Retire a registry record from ``on`` (today): its versions stay in the history.
+
+    An enterprise is retired with its exit date set and stays listed; other records leave
+    the park. Records that still refer to a removed one make the retirement fail.
+    """
+    on = on or dt.date.today()
+    attr = KIND_LISTS[kind]
+    items = list(getattr(park, attr))
+    ids = [i.id for i in items]
+    if record_id not in ids:
+        msg = f"there is no {kind} {record_id!r} to retire"
+        raise NotFoundError(msg)
+    if kind == "enterprise":
+        items[ids.index(record_id)] = items[ids.index(record_id)].model_copy(
+            update={"exit_date": on}
+        )
+    else:
+        del items[ids.index(record_id)]
+    return _edit(store, park, {attr: items}, user, f"{kind} {record_id} retired", on)
 
 
 def open_store(url: str | None = None) -> Store:

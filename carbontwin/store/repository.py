@@ -68,6 +68,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.core.park import Park
 from carbontwin.core.records import ActivityEntry, FactorOverride, QuarantineRecord, Statistic
+from carbontwin.store.accounts import AccountsMixin
 from carbontwin.store.db import (
     WRITE_OPTION,
     create_engine_for,
@@ -312,7 +313,7 @@ def _override(row: FactorOverrideRow) -> FactorOverride:
     return _record(FactorOverride, row)
 
 
-class Store:
+class Store(AccountsMixin):
     """The platform's storage: one database, SQLite or PostgreSQL.
 
     Open it with :meth:`Store.open`, which migrates the schema; close it with
