@@ -25,6 +25,8 @@ from carbontwin.runtime.ingest import IngestSummary
 app = typer.Typer(help=text("app.help"), no_args_is_help=True, add_completion=False)
 factors_app = typer.Typer(help=text("factors.help"), no_args_is_help=True)
 app.add_typer(factors_app, name="factors")
+users_app = typer.Typer(help=text("users.help"), no_args_is_help=True)
+app.add_typer(users_app, name="users")
 # Wide enough for the inventory table when the output is a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
@@ -739,6 +741,164 @@ def collect(
     console.print(
         text("collect.done", lang, collector=agent.config.collector, cycles=done, held=held)
     )
+
+
+def _authenticator(store_url: str | None) -> object:
+    from carbontwin.runtime.auth import Authenticator, AuthSettings, load_secret
+
+    return Authenticator(reg.open_store(store_url), AuthSettings(secret=load_secret()))
+
+
+@app.command(help=text("serve.help"))
+def serve(
+    park: str = typer.Option("demo", "--park", help="park YAML file, or 'demo'"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", min=1, help="server processes"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    collector_keys: Path | None = typer.Option(None, "--collector-keys", help="JSON file"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Serve the HTTP API (uvicorn); the OpenAPI documentation is at /docs."""
+    import os
+
+    import uvicorn
+
+    try:
+        store = reg.open_store(store_url)
+        served = reg.serving_park(store, park)
+        store.close()
+    except (ValidationError, ValueError, OSError) as exc:
+        _fail(exc)
+    os.environ["CARBONTWIN_PARK"] = park
+    if store_url:
+        os.environ["CARBONTWIN_STORE_URL"] = store_url
+    if collector_keys:
+        os.environ["CARBONTWIN_COLLECTOR_KEYS"] = str(collector_keys)
+    console.print(text("serve.start", lang, park=served.name, url=f"http://{host}:{port}/docs"))
+    uvicorn.run(
+        "carbontwin.api.main:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_keep_alive=75,
+        log_level="warning",
+    )
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Argument(...),
+    role: str = typer.Option(..., "--role", help="emission_unit, park_manager, ..."),
+    park: str = typer.Option("demo", "--park", help="park YAML file, or 'demo'"),
+    enterprise: str | None = typer.Option(None, "--enterprise", help="for emission units"),
+    service: bool = typer.Option(False, "--service", help="a service account (API key)"),
+    name: str = typer.Option("", "--name", help="display name"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    user: str = typer.Option("cli", "--user", help="who adds it (audit)"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Add a person (asks for a password) or a service account (prints its API key)."""
+    from carbontwin.runtime.auth import AuthError
+
+    auth = _authenticator(store_url)
+    try:
+        p = reg.serving_park(auth.store, park)
+        if enterprise is not None:
+            p.enterprise(enterprise)
+        password = None
+        if not service:
+            password = typer.prompt(text("users.password", lang), hide_input=True)
+        auth.add_user(
+            username,
+            role,
+            actor=user,
+            password=password,
+            kind="service" if service else "person",
+            park_id=p.id,
+            enterprise=enterprise,
+            display_name=name,
+        )
+        console.print(text("users.added", lang, username=username, role=role))
+        if service:
+            key = auth.issue_api_key(username, actor=user, label="created with the user")
+            console.print(text("users.key", lang, key=key))
+    except KeyError:
+        _fail(KeyError(f"enterprise {enterprise!r} is not in the park"))
+    except (AuthError, ValidationError, ValueError) as exc:
+        _fail(exc)
+    finally:
+        auth.store.close()
+
+
+@users_app.command("list")
+def users_list(
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """List users and service accounts."""
+    store = reg.open_store(store_url)
+    table = Table()
+    for col in ("username", "role", "enterprise", "kind", "status", "last_login"):
+        table.add_column(text(f"users.{col}", lang))
+    for u in store.users():
+        status = "disabled" if u["disabled"] else "locked" if u["locked_until"] else "active"
+        table.add_row(
+            u["username"],
+            u["role"],
+            u["enterprise"] or "",
+            u["kind"],
+            text(f"users.{status}", lang),
+            f"{u['last_login_at']:%Y-%m-%d %H:%M}" if u["last_login_at"] else "",
+        )
+    store.close()
+    console.print(table)
+
+
+@users_app.command("disable")
+def users_disable(
+    username: str = typer.Argument(...),
+    enable: bool = typer.Option(False, "--enable", help="enable the user again"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    user: str = typer.Option("cli", "--user", help="who does it (audit)"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Disable a user (its sessions end) or, with --enable, enable it again."""
+    from carbontwin.store import NotFoundError
+
+    auth = _authenticator(store_url)
+    try:
+        auth.set_disabled(username, not enable, actor=user)
+    except NotFoundError as exc:
+        _fail(exc)
+    finally:
+        auth.store.close()
+    console.print(
+        text("users.enabled" if enable else "users.disabled_done", lang, username=username)
+    )
+
+
+@users_app.command("key")
+def users_key(
+    username: str = typer.Argument(..., help="a service account"),
+    label: str = typer.Option("", "--label"),
+    days: int | None = typer.Option(None, "--days", help="valid this many days"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    user: str = typer.Option("cli", "--user", help="who issues it (audit)"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Issue a new API key to a service account (shown once)."""
+    from carbontwin.store import NotFoundError
+
+    auth = _authenticator(store_url)
+    try:
+        key = auth.issue_api_key(username, actor=user, label=label, days=days)
+    except (NotFoundError, ValidationError) as exc:
+        _fail(exc)
+    finally:
+        auth.store.close()
+    console.print(text("users.key", lang, key=key))
 
 
 if __name__ == "__main__":  # pragma: no cover
