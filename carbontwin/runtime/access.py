@@ -42,6 +42,7 @@ __all__ = [
     "SCOPED_ROLES",
     "AccessDenied",
     "Principal",
+    "matrix_markdown",
     "permission_matrix",
     "visible_points",
     "visible_sources",
@@ -69,7 +70,7 @@ PERMISSION_LABELS: dict[str, tuple[str, str]] = {
     "alarms.read": ("read alarms", "查看告警"),
     "twin.read": ("read the live twin's state", "查看数字孪生实时状态"),
     "setpoints.read": ("read setpoints and their outcome", "查看设定值及其执行结果"),
-    "setpoints.write": ("issue and cancel setpoints", "下发与取消设定值"),
+    "setpoints.write": ("issue setpoints", "下发设定值"),
     "setpoints.receive": ("receive and acknowledge setpoints", "接收并确认设定值"),
     "strategies.accept": ("accept or reject control strategies", "接受或拒绝控制策略"),
     "users.read": ("read users and keys", "查看用户与密钥"),
@@ -279,3 +280,14 @@ def permission_matrix(lang: str = "en") -> list[dict[str, str]]:
             row[role] = "yes" if perm in PERMISSIONS[role] else ""
         rows.append(row)
     return rows
+
+
+def matrix_markdown() -> str:
+    """Return the role × permission table as Markdown (it is in ``docs/security.md``)."""
+    zh = {r["permission"]: r["allows"] for r in permission_matrix("zh")}
+    head = "| permission | allows | 允许 | " + " | ".join(ROLES) + " |"
+    lines = [head, "|---|---|---|" + "---|" * len(ROLES)]
+    for r in permission_matrix("en"):
+        marks = " | ".join("✓" if r[role] else "" for role in ROLES)
+        lines.append(f"| `{r['permission']}` | {r['allows']} | {zh[r['permission']]} | {marks} |")
+    return "\n".join(lines) + "\n"
