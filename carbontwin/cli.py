@@ -901,5 +901,44 @@ def users_key(
     console.print(text("users.key", lang, key=key))
 
 
+@app.command(help=text("verify.help"))
+def verify(
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Recompute the integrity chain; exit status 1 and the first broken batch if any."""
+    import json
+
+    from carbontwin.runtime.integrity import verify as verify_chain
+
+    store = reg.open_store(store_url)
+    try:
+        report = verify_chain(store)
+    finally:
+        store.close()
+    if as_json:
+        console.print_json(json.dumps(report.to_dict(), default=str))
+    else:
+        table = Table(title=text("verify.title", lang))
+        for col in ("kind", "batches", "rows", "unchained", "state"):
+            table.add_column(text(f"verify.{col}", lang))
+        for kind, r in report.kinds.items():
+            state = text("verify.intact", lang) if r.broken is None else str(r.broken)
+            table.add_row(kind, str(r.batches), str(r.rows), str(r.unchained), escape(state))
+        audit = (
+            text("verify.intact", lang)
+            if report.audit_broken is None
+            else text("verify.audit_broken", lang, id=report.audit_broken)
+        )
+        table.add_row("audit", "", str(report.audit_records), "", audit)
+        console.print(table)
+        console.print(text("verify.head", lang, id=report.head_id, hash=report.head_hash))
+    if not report.ok:
+        for line in report.problems():
+            err.print(f"[bold red]{escape(line)}[/]")
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
