@@ -282,6 +282,32 @@ def demo(
         None,
         simulated=True,
     )
+    # 3. Store the monthly inventories the API and dashboard answer from (once).
+    try:
+        _store_demo_inventories(store, park, period, lang)
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+    finally:
+        store.close()
+
+
+def _store_demo_inventories(store: object, park: Park, period: object, lang: str) -> None:
+    from carbontwin.runtime.integrity import save_inventory
+
+    ledger, _ = uc.demo_activity_paths()
+    stored = store.inventories(park.id, period.start, period.end)
+    months = pd.period_range(period.start, period.end, freq="M")
+    if len(stored) >= len(months):
+        return
+    if not store.entries(park.id, period.start, period.end):
+        reg.import_files(store, park, [ledger], user="demo")
+    bar, task = _progress(text("progress.inventories", lang))
+    with bar:
+        bar.update(task, total=len(months))
+        for i, m in enumerate(months, start=1):
+            save_inventory(store, park, str(m), actor="demo")
+            bar.update(task, completed=i)
+    console.print(text("demo.inventories", lang, n=len(months)))
 
 
 @app.command(help=text("watch.help"))

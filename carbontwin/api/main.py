@@ -189,7 +189,17 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed"}
-        return _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        message = str(exc.detail)
+        where = f"{request.method} {request.url.path}"
+        if exc.status_code == 400:  # a body that cannot be read at all: an invalid request
+            message = f"the request body cannot be read ({message}); send UTF-8 JSON or a form"
+            errors = [{"in": "body", "field": "body", "message": message}]
+            return _error(422, "invalid_request", message, errors=errors)
+        if exc.status_code == 404 and message == "Not Found":  # the router's: no such route
+            message = f"there is no route {where}; the routes are listed at /docs"
+        elif exc.status_code == 405 and message == "Method Not Allowed":
+            message = f"{where} is not allowed; the methods of each route are listed at /docs"
+        return _error(exc.status_code, codes.get(exc.status_code, "http_error"), message)
 
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:

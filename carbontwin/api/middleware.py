@@ -53,9 +53,9 @@ class DigestJSONResponse(JSONResponse):
         return body
 
     def init_headers(self, headers: Any = None) -> None:
-        """Build the standard headers and add ``Content-Digest``."""
+        """Build the standard headers and add ``Content-Digest`` (not to answers without body)."""
         super().init_headers(headers)
-        if self._digest:
+        if self._digest and self.status_code >= 200 and self.status_code not in (204, 304):
             self.raw_headers.append((b"content-digest", self._digest.encode()))
 
 
@@ -174,6 +174,7 @@ class RateLimitMiddleware:
                         (b"content-type", b"application/json"),
                         (b"retry-after", str(retry).encode()),
                         (b"content-length", str(len(body)).encode()),
+                        (b"content-digest", content_digest(body).encode()),
                     ],
                 }
             )

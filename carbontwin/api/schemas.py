@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["DENIED", "INVALID", "NOT_FOUND", "ErrorOut", "Page"]
+__all__ = ["CONFLICT", "DENIED", "INVALID", "NOT_FOUND", "ErrorOut", "Page"]
 
 
 class ErrorOut(BaseModel):
@@ -37,4 +37,7 @@ INVALID: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "no such record"},
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "the record's state does not allow it"},
 }

@@ -205,6 +205,7 @@ class Ingestor:
         self.clock = clock
         self.actor = actor
         self.total = IngestSummary()
+        self._ref = f"{actor}:{park.id}"  # the integrity batches' ref
         self._refused: set[str] = set()
         self._unknown: dict[str, str] = {}
         self._points: dict[str, _Point] = {}
@@ -375,7 +376,7 @@ class Ingestor:
         # Commit the good readings, then quarantine the rest, then update the twin.
         new = 0
         for i in range(0, len(rows), INSERT_CHUNK):
-            new += self.store.insert_readings(rows[i : i + INSERT_CHUNK])
+            new += self.store.insert_readings(rows[i : i + INSERT_CHUNK], ref=self._ref)
         summary.stored = new
         summary.duplicate += len(rows) - new
         if held:

@@ -36,8 +36,21 @@ import pandas as pd
 from carbontwin.core.errors import ValidationError
 from carbontwin.core.park import Park
 from carbontwin.runtime.access import Principal
+from carbontwin.runtime.integrity import inventory_frame
+from carbontwin.runtime.registry import account_history
+from carbontwin.store import Store
 
-__all__ = ["GROUPINGS", "Answers", "aggregate", "month_range", "overview", "scope_key"]
+__all__ = [
+    "GROUPINGS",
+    "Answers",
+    "aggregate",
+    "inventory_revision",
+    "inventory_trace",
+    "month_range",
+    "overview",
+    "scope_key",
+    "stored_lines",
+]
 
 #: What an inventory query can be grouped by.
 GROUPINGS = ("total", "month", "enterprise", "zone", "industry", "scope", "category", "gas")
@@ -228,3 +241,65 @@ class Answers:
 def scope_key(who: Principal) -> str | None:
     """Return the part of a cache key that depends on who asks (a scoped enterprise)."""
     return who.enterprise if who.scoped else None
+
+
+def inventory_revision(store: Store, park_id: str) -> Hashable:
+    """Return a value that changes whenever a stored inventory of the park is added."""
+    rows = store.inventories(park_id)
+    return (len(rows), rows[-1]["id"] if rows else None)
+
+
+def stored_lines(store: Store, park_id: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Return the newest stored lines of the months from ``start`` to ``end``.
+
+    Months without a stored inventory are left out (:func:`month_range` tells which
+    were asked for).
+    """
+    return inventory_frame(store, park_id, start, end, strict=False)
+
+
+_LINE_COLUMNS = [
+    "inventory_id",
+    "kind",
+    "month",
+    "enterprise",
+    "zone",
+    "industry",
+    "scope",
+    "category",
+    "gas",
+    "carrier",
+    "use",
+    "amount",
+    "unit",
+    "tco2e",
+    "energy_tce",
+]
+
+
+def inventory_trace(
+    store: Store,
+    park: Park,
+    period: str,
+    *,
+    enterprise: str | None = None,
+    source: str | None = None,
+    scope: int | None = None,
+    category: str | None = None,
+    answers: Answers | None = None,
+) -> list[dict[str, Any]]:
+    """Return the drill-down of a month: the activity, factors and formula behind it.
+
+    The month is accounted from the store as :func:`carbontwin.runtime.integrity.
+    save_inventory` does; with ``answers`` the computed inventory is kept until the
+    stored inventories change.
+    """
+
+    def compute() -> Any:
+        return account_history(
+            store, park, period, stored=True, overrides=store.overrides(park.id)
+        ).inventory
+
+    inv = answers.get(("trace-inventory", period), compute) if answers else compute()
+    frame = inv.trace(period, enterprise=enterprise, source=source, scope=scope, category=category)
+    return frame.to_dict("records")

@@ -304,6 +304,7 @@ def simulate_to_store(
     SimulationSummary
     """
     t0 = time.perf_counter()
+    ref = f"simulate:{park.id}"
     counts = {"history": 0, "raw": 0}
     series: list[str] = []
     total = int(days)
@@ -320,7 +321,7 @@ def simulate_to_store(
                 for i in range(values.shape[0])
                 for t, v in zip(ts, values[i].tolist(), strict=True)
             ]
-            counts["history"] += store.insert_readings(rows)
+            counts["history"] += store.insert_readings(rows, ref=ref)
         if len(chunk.readings):
             r = chunk.readings
             ms = pd.DatetimeIndex(r["ts"]).as_unit("ms").asi8.tolist()
@@ -333,7 +334,7 @@ def simulate_to_store(
                     strict=True,
                 )
             )
-            counts["raw"] += store.insert_readings(raw)
+            counts["raw"] += store.insert_readings(raw, ref=ref)
         if progress:
             progress("simulate", (chunk.first_step + chunk.steps) // sim.spd, total)
 

@@ -508,19 +508,50 @@ class AccountsMixin:
 
         Each mapping holds ``actor``, ``action``, ``object`` and optionally ``detail``,
         ``outcome`` and ``client`` (as :meth:`Store.audit`). The access log of the API
-        goes this way, a batch at a time.
+        goes this way, a batch at a time: the last hash is read once, the records are
+        chained in memory and inserted in one statement, under the writer lock that
+        keeps the chain from forking.
         """
+        from carbontwin.store.integrity import GENESIS_HASH, jsonable
+        from carbontwin.store.models import AuditRow
+        from carbontwin.store.repository import audit_hash
+
         if not records:
             return 0
+        now = _now()
         with self._writing(f"writing {len(records)} audit records") as session:
-            for r in records:
-                self._append_audit(
-                    session,
-                    r["actor"] or "anonymous",
-                    r["action"],
-                    r.get("object", ""),
-                    r.get("detail"),
-                    r.get("outcome", "ok"),
-                    r.get("client", ""),
-                )
-        return len(records)
+            last = session.execute(
+                sa.select(AuditRow.id, AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)
+            ).first()
+            prev = last.hash if last else GENESIS_HASH
+            ids = self._next_audit_ids(session, len(records), last.id if last else 0)
+            rows = []
+            for new_id, r in zip(ids, records, strict=True):
+                row = {
+                    "id": new_id,
+                    "ts": now,
+                    "actor": r.get("actor") or "anonymous",
+                    "action": r["action"],
+                    "object": r.get("object", ""),
+                    "detail": jsonable(r.get("detail")),
+                    "outcome": r.get("outcome", "ok"),
+                    "client": r.get("client", ""),
+                    "prev_hash": prev,
+                }
+                row["hash"] = prev = audit_hash(row)
+                rows.append(row)
+            session.execute(sa.insert(AuditRow), rows)
+        return len(rows)
+
+    def _next_audit_ids(self, session: Session, n: int, last_id: int) -> list[int]:
+        """Reserve ``n`` ids of the audit log, above every id handed out so far."""
+        if session.get_bind().dialect.name == "postgresql":
+            seq = session.scalar(sa.text("SELECT pg_get_serial_sequence('audit_log', 'id')"))
+            got = session.scalars(
+                sa.text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": seq, "n": n}
+            )
+            return sorted(int(i) for i in got)
+        # SQLite (AUTOINCREMENT): never reuse an id, even of a removed last row.
+        seq = session.scalar(sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'"))
+        base = max(int(seq or 0), last_id)
+        return list(range(base + 1, base + n + 1))

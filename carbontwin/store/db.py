@@ -15,7 +15,7 @@ Examples
 >>> engine = create_engine_for("sqlite://")
 >>> migrate(engine)
 >>> sorted(inspect_tables(engine))[:3]
-['activity_entries', 'alembic_version', 'audit_log']
+['activity_entries', 'alembic_version', 'api_keys']
 >>> engine.dispose()
 """
 

@@ -340,11 +340,12 @@ class SetpointRow(Base):
 class IntegrityBatchRow(Base):
     """One link of the integrity chain: a batch of readings, entries or an inventory.
 
-    ``digest`` is the SHA-256 of the batch's rows in canonical form, ``hash`` the SHA-256
-    of the link (kind, ref, count, digest, ``prev_hash``); ``prev_hash`` is the hash of the
-    link before (64 zeros for the first). Readings point back with ``readings.batch_id``,
-    entries by ``activity_entries.batch_id`` = ``ref``, inventories by
-    ``inventories.batch_id``.
+    ``digest`` is the SHA-256 of the batch's ``count`` rows in canonical form, ``hash`` the
+    SHA-256 of the link (id, kind, ref, count, digest, ``prev_hash``, ``created_at``);
+    ``prev_hash`` is the hash of the link before (64 zeros for the first). Readings point
+    back with ``readings.batch_id``, entries by ``activity_entries.batch_id`` = ``ref``,
+    inventories by ``ref`` = ``inventories.id`` (and ``inventories.batch_id``). The forms
+    are in :mod:`carbontwin.store.integrity`.
     """
 
     __tablename__ = "integrity_batches"
@@ -365,6 +366,8 @@ class InventoryRow(Base):
 
     ``document`` is the inventory's JSON (schema ``carbontwin.inventory/1``); its lines
     (:class:`InventoryLineRow`) are the pre-aggregated figures the API answers from.
+    ``status`` is ``computed`` for the newest inventory of a park and period and
+    ``superseded`` for the older ones.
     """
 
     __tablename__ = "inventories"

@@ -1,7 +1,8 @@
 """The store behind one class, :class:`Store`.
 
 It keeps the versioned park registry, activity entries, readings, statistics, factor
-overrides, quarantine and the hash-chained audit log.
+overrides, quarantine, stored inventories, the hash-chained audit log and the integrity
+chain over readings, entries and inventories.
 
 How a park is kept
 ------------------
@@ -28,8 +29,21 @@ before it, so appends must not interleave: on SQLite every writing transaction s
 PostgreSQL it starts with ``LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE``, a lock that
 conflicts with itself and with inserts but not with readers. A ``SELECT ... FOR UPDATE`` of
 the last row would not do: under READ COMMITTED the second writer, once let through, would
-still see the old last row and fork the chain. Readings are written without that lock (the
-primary key (point, time) and insert-ignore make concurrent writers safe).
+still see the old last row and fork the chain.
+
+The integrity chain
+-------------------
+Readings, entry batches and inventories are also links of the integrity chain
+(:mod:`carbontwin.store.integrity` documents what each link's digest covers,
+:mod:`carbontwin.store.chain` how links are appended and checked). Each call of
+:meth:`Store.insert_readings` that stores at least one new reading appends one link of kind
+``readings`` in the same transaction, and the new readings carry its id in ``batch_id``;
+each :meth:`Store.add_entries` appends one of kind ``entries`` and each
+:meth:`Store.save_inventory` one of kind ``inventory``. Appends to the chain are serialised
+like the audit log's: ``BEGIN IMMEDIATE`` on SQLite, ``LOCK TABLE integrity_batches IN
+SHARE ROW EXCLUSIVE MODE`` on PostgreSQL. Readings take only that lock (not the audit
+log's): concurrent readings writers now wait for each other, for the few milliseconds of a
+batch. :meth:`Store.verify_integrity` checks the whole chain and the audit log.
 
 Examples
 --------
@@ -42,6 +56,8 @@ Examples
 [(0, 1.5, 0), (900000, 2.0, 0)]
 >>> store.verify_audit() is None
 True
+>>> store.verify_integrity().ok
+True
 >>> store.close()
 """
 
@@ -49,19 +65,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import math
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, TypeVar
 
+import numpy as np
 import sqlalchemy as sa
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,6 +87,7 @@ from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.core.park import Park
 from carbontwin.core.records import ActivityEntry, FactorOverride, QuarantineRecord, Statistic
 from carbontwin.store.accounts import AccountsMixin
+from carbontwin.store.chain import append_link, begin_link, finish_link, verify_chain
 from carbontwin.store.db import (
     WRITE_OPTION,
     create_engine_for,
@@ -78,11 +97,24 @@ from carbontwin.store.db import (
     migrate,
 )
 from carbontwin.store.errors import NotFoundError, StoreError
+from carbontwin.store.integrity import (
+    GENESIS_HASH,
+    INTEGRITY_KINDS,
+    IntegrityReport,
+    canonical_json,
+    check_point_ids,
+    entries_digest,
+    jsonable,
+    sorted_readings_digest,
+    utc_text,
+)
+from carbontwin.store.inventories import InventoriesMixin
 from carbontwin.store.models import (
     KINDS,
     ActivityEntryRow,
     AuditRow,
     FactorOverrideRow,
+    IntegrityBatchRow,
     QuarantineRow,
     ReadingRow,
     RegistryRow,
@@ -93,8 +125,10 @@ _M = TypeVar("_M", bound=BaseModel)
 
 __all__ = ["GENESIS_HASH", "Store", "audit_hash"]
 
-#: ``prev_hash`` of the first audit row.
-GENESIS_HASH = "0" * 64
+
+class _NothingNew(Exception):
+    """Every reading of an insert_readings call was stored already."""
+
 
 #: Registry kind of each child list of a park, in the order of the Park model.
 _CHILD_LISTS: dict[str, str] = {
@@ -114,27 +148,38 @@ Key = tuple[str, str]
 
 # Insert-ignore of readings on (point_id, ts). SQLite: one executemany (its row count sums
 # the rows really inserted). PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) per chunk,
-# several times faster than row-wise VALUES.
+# several times faster than row-wise VALUES; the batch id is one parameter for all rows.
 _READING_COLUMNS = ("point_id", "ts", "value", "quality", "batch_id")
 _READINGS_CHUNK = 50_000
+_POINTS_PER_QUERY = 500  # points per IN list when reading a batch back
+# The keys of one batch's readings among some points and a time range (no batch index:
+# the primary key finds the candidates, the batch id filters them).
+_BATCH_KEYS = sa.text(
+    f"SELECT point_id, ts FROM {ReadingRow.__tablename__} WHERE point_id IN :points "
+    "AND ts >= :lo AND ts <= :hi AND batch_id = :batch_id"
+).bindparams(sa.bindparam("points", expanding=True))
+_INT64 = (-(2**63), 2**63 - 1)
 _SQLITE_INSERT_READINGS_SQL = (
     f"INSERT INTO {ReadingRow.__tablename__} (point_id, ts, value, quality, batch_id) "
     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (point_id, ts) DO NOTHING"
+)
+_UNNESTED = (
+    sa.func.unnest(
+        sa.bindparam("point_id", type_=postgresql.ARRAY(sa.String)),
+        sa.bindparam("ts", type_=postgresql.ARRAY(sa.BigInteger)),
+        sa.bindparam("value", type_=postgresql.ARRAY(sa.Double)),
+        sa.bindparam("quality", type_=postgresql.ARRAY(sa.SmallInteger)),
+    )
+    .table_valued(*_READING_COLUMNS[:4])
+    .render_derived()
 )
 _PG_INSERT_READINGS = (
     postgresql.insert(ReadingRow)
     .from_select(
         list(_READING_COLUMNS),
         sa.select(
-            sa.func.unnest(
-                sa.bindparam("point_id", type_=postgresql.ARRAY(sa.String)),
-                sa.bindparam("ts", type_=postgresql.ARRAY(sa.BigInteger)),
-                sa.bindparam("value", type_=postgresql.ARRAY(sa.Double)),
-                sa.bindparam("quality", type_=postgresql.ARRAY(sa.SmallInteger)),
-                sa.bindparam("batch_id", type_=postgresql.ARRAY(sa.Integer)),
-            )
-            .table_valued(*_READING_COLUMNS)
-            .render_derived()
+            *(_UNNESTED.c[name] for name in _READING_COLUMNS[:4]),
+            sa.bindparam("batch_id", type_=sa.Integer),
         ),
     )
     .on_conflict_do_nothing(index_elements=["point_id", "ts"])
@@ -145,39 +190,6 @@ _PG_INSERT_READINGS = (
 # Helpers -------------------------------------------------------------------------------
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _utc_text(ts: dt.datetime) -> str:
-    return ts.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _finite_floats(value: Any) -> Any:
-    """Replace non-finite floats (JSON has none) by their names, recursively."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): _finite_floats(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite_floats(v) for v in value]
-    return value
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=str)
-    return str(value)
-
-
-def _jsonable(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Return ``value`` as plain JSON data, exactly as it will be stored and read back."""
-    text = json.dumps(_finite_floats(dict(value or {})), default=_json_default)
-    return _finite_floats(json.loads(text))
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def audit_hash(fields: Mapping[str, Any]) -> str:
@@ -206,7 +218,7 @@ def audit_hash(fields: Mapping[str, Any]) -> str:
     """
     payload = {
         "id": int(fields["id"]),
-        "ts": _utc_text(fields["ts"]),
+        "ts": utc_text(fields["ts"]),
         "actor": fields["actor"],
         "action": fields["action"],
         "object": fields["object"],
@@ -215,7 +227,7 @@ def audit_hash(fields: Mapping[str, Any]) -> str:
         "client": fields["client"],
         "prev_hash": fields["prev_hash"],
     }
-    return hashlib.sha256(_canonical(payload).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
 def _audit_fields(row: AuditRow) -> dict[str, Any]:
@@ -313,7 +325,107 @@ def _override(row: FactorOverrideRow) -> FactorOverride:
     return _record(FactorOverride, row)
 
 
-class Store(AccountsMixin):
+@dataclass(frozen=True)
+class _ReadingBatch:
+    """Readings checked for insertion: columns in input order, duplicates dropped."""
+
+    point_ids: list[str]
+    ts: list[int]
+    values: list[float]
+    quality: list[int]
+    points: list[str]  # the distinct point ids, sorted
+    digest: str  # of all the rows, as if all are new
+    # The rows in (point, ts) order: point as an index into ``points``, ts, value, quality.
+    sorted_columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+    def digest_of(self, stored: set[tuple[str, int]]) -> str:
+        """Return the digest of the rows whose (point, ts) is in ``stored``."""
+        c, t, v, q = self.sorted_columns
+        points = self.points
+        mask = np.fromiter(
+            ((points[i], k) in stored for i, k in zip(c.tolist(), t.tolist(), strict=True)),
+            dtype=bool,
+            count=len(c),
+        )
+        counts = np.bincount(c[mask], minlength=len(points)).tolist()
+        held = [(p, n) for p, n in zip(points, counts, strict=True) if n]
+        return sorted_readings_digest(
+            [p for p, _ in held], [n for _, n in held], t[mask], v[mask], q[mask]
+        )
+
+
+def _prepare_readings(rows: Sequence[tuple[str, int, float, int]]) -> _ReadingBatch:
+    """Check readings, drop repeated (point, time) keeping the first, digest them.
+
+    Vectorised: this is the hot path of live ingestion.
+    """
+    point_ids, times, values, qualities = (list(c) for c in zip(*rows, strict=True))
+    if not all(type(p) is str for p in point_ids):
+        point_ids = [str(p) for p in point_ids]
+
+    def where(i: int) -> str:
+        return f"point {point_ids[i]!r} at ts={times[i]}"
+
+    try:
+        t = np.array(times, dtype=np.int64)
+    except (OverflowError, TypeError, ValueError):
+        i = next(k for k, x in enumerate(times) if not _is_int64(x))
+        msg = (
+            f"ts(={times[i]!r}) of point {point_ids[i]!r} must be an integer that fits 64 "
+            "bits [ms since 1970-01-01 UTC]"
+        )
+        raise ValidationError(msg) from None
+    try:
+        v = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        v = np.array([x if isinstance(x, int | float) else math.nan for x in values])
+    try:
+        q = np.array(qualities, dtype=np.int64)
+    except (OverflowError, TypeError, ValueError):
+        out = _SMALLINT[1] + 1  # marks what is no 64-bit integer as out of range
+        q = np.array([int(x) if _is_int64(x) else out for x in qualities], dtype=np.int64)
+    bad_v = np.flatnonzero(~np.isfinite(v))
+    if len(bad_v):
+        i = int(bad_v[0])
+        msg = (
+            f"value(={values[i]}) of {where(i)} must be a finite number; quarantine the "
+            "reading instead"
+        )
+        raise ValidationError(msg)
+    bad_q = np.flatnonzero((q < _SMALLINT[0]) | (q > _SMALLINT[1]))
+    if len(bad_q):
+        i = int(bad_q[0])
+        msg = (
+            f"quality(={qualities[i]}) of {where(i)} must be an integer between "
+            f"{_SMALLINT[0]} and {_SMALLINT[1]}"
+        )
+        raise ValidationError(msg)
+    points = sorted(set(point_ids))
+    check_point_ids(points)
+    code = {p: k for k, p in enumerate(points)}
+    c = np.fromiter(map(code.__getitem__, point_ids), dtype=np.int64, count=len(point_ids))
+    order = np.lexsort((t, c))  # stable: of repeated keys, the first in ``rows`` comes first
+    cs, ts_sorted = c[order], t[order]
+    repeated = (cs[1:] == cs[:-1]) & (ts_sorted[1:] == ts_sorted[:-1])
+    if repeated.any():
+        keep = np.sort(order[np.concatenate(([True], ~repeated))])
+        point_ids = [point_ids[k] for k in keep.tolist()]
+        t, v, q, c = t[keep], v[keep], q[keep], c[keep]
+        order = np.lexsort((t, c))
+    counts = np.bincount(c, minlength=len(points)).tolist()
+    ordered = (c[order], t[order], v[order], q[order])
+    digest = sorted_readings_digest(points, counts, *ordered[1:])
+    return _ReadingBatch(point_ids, t.tolist(), v.tolist(), q.tolist(), points, digest, ordered)
+
+
+def _is_int64(value: object) -> bool:
+    try:
+        return _INT64[0] <= int(value) <= _INT64[1]  # type: ignore[call-overload]
+    except (OverflowError, TypeError, ValueError):
+        return False
+
+
+class Store(AccountsMixin, InventoriesMixin):
     """The platform's storage: one database, SQLite or PostgreSQL.
 
     Open it with :meth:`Store.open`, which migrates the schema; close it with
@@ -450,7 +562,7 @@ class Store(AccountsMixin):
             actor=actor,
             action=action,
             object=object,
-            detail=_jsonable(detail),
+            detail=jsonable(detail),
             outcome=outcome,
             client=client,
             prev_hash=last or GENESIS_HASH,
@@ -536,8 +648,8 @@ class Store(AccountsMixin):
                 cur = current.get(key)
                 if (
                     cur is not None
-                    and _canonical(cur.data) == _canonical(data)
-                    and _canonical(cur.members) == _canonical(mem)
+                    and canonical_json(cur.data) == canonical_json(data)
+                    and canonical_json(cur.members) == canonical_json(mem)
                 ):
                     continue
                 (changed if cur is not None else created).append(f"{key[0]}:{key[1]}")
@@ -751,7 +863,7 @@ class Store(AccountsMixin):
             Validated entries, quantities in the canonical unit of their source.
             Entries without ``id`` get a new UUID.
         batch_id : str, optional
-            The batch's id (a file name, an import run); a new UUID by default.
+            The batch's id (a file name, an import run), used once; a new UUID by default.
         actor : str, optional
             Who adds them, for the audit log; by default the entries' ``entered_by``.
 
@@ -765,7 +877,14 @@ class Store(AccountsMixin):
         ValidationError
             If a quantity is not finite or two entries share an id.
         ConsistencyError
-            If an entry id is stored already.
+            If an entry id, or the batch id, is stored already.
+
+        Notes
+        -----
+        The batch is one link of the integrity chain, of kind ``entries`` with ``ref`` the
+        batch id, appended in the same transaction (its digest is described in
+        :mod:`carbontwin.store.integrity`); the audit record names the link
+        (``integrity_batch``).
         """
         if not entries:
             return []
@@ -804,8 +923,29 @@ class Store(AccountsMixin):
             msg = f"entry ids {dupes} occur more than once in the batch; give each its own id"
             raise ValidationError(msg)
         who = actor or ",".join(sorted({e.entered_by for e in entries if e.entered_by}))
+        digest = entries_digest(rows)
         with self._writing(f"adding {len(rows)} entries to park {park_id!r}") as session:
+            conn = session.connection()
+            used = (
+                conn.execute(
+                    sa.select(ActivityEntryRow.id)
+                    .where(ActivityEntryRow.batch_id == batch)
+                    .limit(1)
+                ).first()
+                or conn.execute(
+                    sa.select(IntegrityBatchRow.id)
+                    .where(IntegrityBatchRow.kind == "entries", IntegrityBatchRow.ref == batch)
+                    .limit(1)
+                ).first()
+            )
+            if used:
+                msg = (
+                    f"entry batch {batch!r} is stored already; give this batch its own id "
+                    "(a new file name or import run), or leave batch_id out for a new UUID"
+                )
+                raise ConsistencyError(msg)
             session.execute(sa.insert(ActivityEntryRow), rows)
+            link = append_link(conn, "entries", batch, len(rows), digest, postgres=self._postgres)
             self._append_audit(
                 session,
                 actor=who or "system",
@@ -817,6 +957,7 @@ class Store(AccountsMixin):
                     "sources": sorted({e.source for e in entries}),
                     "start": min(e.start for e in entries).isoformat(),
                     "end": max(e.end for e in entries).isoformat(),
+                    "integrity_batch": link,
                 },
             )
         return ids
@@ -866,18 +1007,21 @@ class Store(AccountsMixin):
             return [_entry(r) for r in session.scalars(query)]
 
     # Readings --------------------------------------------------------------------------
-    def insert_readings(
-        self, rows: Sequence[tuple[str, int, float, int]], batch_id: int | None = None
-    ) -> int:
+    def insert_readings(self, rows: Sequence[tuple[str, int, float, int]], *, ref: str = "") -> int:
         """Insert readings, ignoring those whose (point, time) is stored already.
+
+        The readings that are new form one batch of the integrity chain: one link of kind
+        ``readings``, appended in the same transaction, whose id the new readings carry in
+        ``batch_id`` (a call that stores nothing new appends nothing).
 
         Parameters
         ----------
         rows : sequence of (point_id, ts, value, quality)
             ``ts`` [ms since 1970-01-01 UTC], ``value`` [the point's unit], ``quality``
             an integer code (-32768 to 32767).
-        batch_id : int, optional
-            The integrity batch the readings belong to.
+        ref : str, optional
+            Where the readings come from (``ingest:<park>``, ``simulate:<park>``, a file),
+            kept as the link's ``ref``.
 
         Returns
         -------
@@ -888,52 +1032,93 @@ class Store(AccountsMixin):
         Raises
         ------
         ValidationError
-            If a value is not finite or a quality is out of range.
+            If a value is not finite, a quality is out of range, a time does not fit 64
+            bits or a point id holds a tab or a newline.
+
+        Notes
+        -----
+        The link's digest covers exactly the readings stored with its id. When every
+        reading of the call is new (the usual case), it is computed from ``rows`` as they
+        are; otherwise from those of ``rows`` whose (point, time) the database now holds
+        under the link's id (read back by key within the call's points and times).
         """
         if not rows:
             return 0
-        # Keyed by (point, time): the first of several readings in ``rows`` is the one kept.
-        unique: dict[tuple[str, int], tuple[float, int]] = {}
-        for point_id, ts, value, quality in rows:
-            if not math.isfinite(value):
-                msg = (
-                    f"value(={value}) of point {point_id!r} at ts={ts} must be a finite "
-                    "number; quarantine the reading instead"
-                )
-                raise ValidationError(msg)
-            if not _SMALLINT[0] <= quality <= _SMALLINT[1]:
-                msg = (
-                    f"quality(={quality}) of point {point_id!r} at ts={ts} must be between "
-                    f"{_SMALLINT[0]} and {_SMALLINT[1]}"
-                )
-                raise ValidationError(msg)
-            unique.setdefault((str(point_id), int(ts)), (float(value), int(quality)))
-        items = list(unique.items())
-        new = 0
-        with self._writing(f"inserting {len(items)} readings", lock=False) as session:
-            conn = session.connection()
-            for i in range(0, len(items), _READINGS_CHUNK):
-                chunk = items[i : i + _READINGS_CHUNK]
-                if self._postgres:
-                    result = conn.execute(
-                        _PG_INSERT_READINGS,
-                        {
-                            "point_id": [k[0] for k, _ in chunk],
-                            "ts": [k[1] for k, _ in chunk],
-                            "value": [v[0] for _, v in chunk],
-                            "quality": [v[1] for _, v in chunk],
-                            "batch_id": [batch_id] * len(chunk),
-                        },
+        batch = _prepare_readings(rows)
+        n = len(batch.point_ids)
+        try:
+            with self._writing(f"inserting {n} readings", lock=False) as session:
+                conn = session.connection()
+                link = begin_link(conn, "readings", ref, postgres=self._postgres)
+                new = 0
+                for i in range(0, n, _READINGS_CHUNK):
+                    j = i + _READINGS_CHUNK
+                    new += self._insert_reading_rows(
+                        conn,
+                        batch.point_ids[i:j],
+                        batch.ts[i:j],
+                        batch.values[i:j],
+                        batch.quality[i:j],
+                        link.id,
                     )
-                else:
-                    # Plain DB-API executemany: the hot path of live ingestion, without
-                    # per-row parameter processing.
-                    result = conn.execution_options(preserve_rowcount=True).exec_driver_sql(
-                        _SQLITE_INSERT_READINGS_SQL,
-                        [(p, t, v, q, batch_id) for (p, t), (v, q) in chunk],
-                    )
-                new += result.rowcount
+                if not new:
+                    raise _NothingNew
+                digest = batch.digest
+                if new != n:  # some were stored already: digest what this batch holds
+                    digest = batch.digest_of(self._batch_keys(conn, link.id, batch))
+                finish_link(conn, link, new, digest)
+        except _NothingNew:
+            return 0
         return new
+
+    def _insert_reading_rows(
+        self,
+        conn: Connection,
+        point_ids: Sequence[str],
+        times: Sequence[int],
+        values: Sequence[float],
+        qualities: Sequence[int],
+        batch_id: int,
+    ) -> int:
+        """Insert-ignore one chunk of readings; return how many were new."""
+        if self._postgres:
+            result = conn.execute(
+                _PG_INSERT_READINGS,
+                {
+                    "point_id": list(point_ids),
+                    "ts": list(times),
+                    "value": list(values),
+                    "quality": list(qualities),
+                    "batch_id": batch_id,
+                },
+            )
+        else:
+            # Plain DB-API executemany: the hot path of live ingestion, without per-row
+            # parameter processing.
+            result = conn.execution_options(preserve_rowcount=True).exec_driver_sql(
+                _SQLITE_INSERT_READINGS_SQL,
+                list(zip(point_ids, times, values, qualities, repeat(batch_id), strict=False)),
+            )
+        return int(result.rowcount)
+
+    def _batch_keys(
+        self, conn: Connection, batch_id: int, batch: _ReadingBatch
+    ) -> set[tuple[str, int]]:
+        """Return the (point, ts) of the readings stored with ``batch_id`` among ``batch``."""
+        lo, hi = min(batch.ts), max(batch.ts)
+        keys: set[tuple[str, int]] = set()
+        for i in range(0, len(batch.points), _POINTS_PER_QUERY):
+            found = conn.execute(
+                _BATCH_KEYS,
+                {
+                    "batch_id": batch_id,
+                    "points": batch.points[i : i + _POINTS_PER_QUERY],
+                    "lo": lo,
+                    "hi": hi,
+                },
+            )
+            keys.update(tuple(r) for r in found.all())
+        return keys
 
     def readings(self, point_id: str, start_ms: int, end_ms: int) -> list[tuple[int, float, int]]:
         """Return the readings of a point with ``start_ms <= ts < end_ms``, oldest first.
@@ -1156,7 +1341,7 @@ class Store(AccountsMixin):
                 reason=r.reason,
                 origin=r.origin,
                 ref=r.ref,
-                row=_jsonable(r.row),
+                row=jsonable(r.row),
                 created_at=now,
             )
             for r in records
@@ -1307,3 +1492,65 @@ class Store(AccountsMixin):
                     return row.id
                 prev = row.hash
         return None
+
+    # Integrity chain -------------------------------------------------------------------
+    def verify_integrity(
+        self, kinds: Sequence[str] | None = None, *, window: int = 50_000
+    ) -> IntegrityReport:
+        """Check the integrity chain, the rows of each link and the audit log.
+
+        Every link's ``prev_hash`` and ``hash`` are checked, then for each kind asked for
+        the digest of the rows each link covers is recomputed from the database
+        (:mod:`carbontwin.store.integrity` gives the forms, :mod:`carbontwin.store.chain`
+        how the rows are read: in one snapshot, readings streamed in primary-key order
+        with bounded memory).
+
+        Parameters
+        ----------
+        kinds : sequence of str, optional
+            Some of ``readings``, ``entries``, ``inventory``; all by default.
+        window : int, optional
+            Readings links digested in one pass over the readings table (each holds a few
+            hundred bytes while the table is read); more links take more passes.
+
+        Returns
+        -------
+        IntegrityReport
+            Per kind the links and rows checked, the rows written before the chain
+            existed, and the first broken link; the chain's head; the audit log's check.
+
+        Raises
+        ------
+        ValidationError
+            If a kind is not one of the chain's or ``window`` is below 1.
+
+        Examples
+        --------
+        >>> with Store.open("sqlite://") as store:
+        ...     _ = store.insert_readings([("M1", 0, 1.5, 0)])
+        ...     report = store.verify_integrity()
+        >>> report.ok, report.kinds["readings"].batches, report.kinds["readings"].rows
+        (True, 1, 1)
+        """
+        chosen = list(INTEGRITY_KINDS) if kinds is None else list(dict.fromkeys(kinds))
+        unknown = [k for k in chosen if k not in INTEGRITY_KINDS]
+        if unknown:
+            msg = (
+                f"kinds {unknown} are not kinds of the integrity chain; use some of "
+                f"{', '.join(INTEGRITY_KINDS)}"
+            )
+            raise ValidationError(msg)
+        if window < 1:
+            msg = f"window(={window}) must be >= 1 link"
+            raise ValidationError(msg)
+        chosen = [k for k in INTEGRITY_KINDS if k in chosen]
+        with self._translate("verifying the integrity chain"), self._engine.connect() as conn:
+            if self._postgres:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                report = verify_chain(conn, chosen, postgres=self._postgres, window=window)
+                report.audit_records = int(
+                    conn.execute(sa.select(sa.func.count()).select_from(AuditRow)).scalar_one()
+                )
+        report.audit_broken = self.verify_audit()
+        return report

@@ -102,9 +102,9 @@ def test_non_finite_quantity_is_refused(store: Store) -> None:
 # Readings ----------------------------------------------------------------------------
 def test_insert_readings_deduplicates(store: Store) -> None:
     rows = [("M1", 0, 1.0, 0), ("M1", 900_000, 2.0, 0), ("M2", 0, 5.0, 1)]
-    assert store.insert_readings(rows, batch_id=1) == 3
+    assert store.insert_readings(rows, ref="gateway-1") == 3
     again = [("M1", 0, 99.0, 0), ("M1", 1_800_000, 3.0, 0), ("M1", 1_800_000, 4.0, 0)]
-    assert store.insert_readings(again, batch_id=2) == 1
+    assert store.insert_readings(again, ref="gateway-2") == 1
     assert store.insert_readings(rows) == 0
     # The first value stored for a (point, time) stays.
     assert store.readings("M1", 0, 10**13) == [(0, 1.0, 0), (900_000, 2.0, 0), (1_800_000, 3.0, 0)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from carbontwin.api.dependencies import ApiContext, Caller, client_address, context
+from carbontwin.api.dependencies import ApiContext, ApiError, Caller, client_address, context
 from carbontwin.api.schemas import DENIED, INVALID, ErrorOut
 from carbontwin.runtime.access import PERMISSIONS, ROLE_LABELS
 from carbontwin.runtime.auth import PASSWORD_POLICY, Session
@@ -118,5 +118,8 @@ def change_password(
     request: Request, body: PasswordIn, who: Caller, ctx: Annotated[ApiContext, Depends(context)]
 ) -> None:
     """Change one's own password (the current one is checked; every session is closed)."""
+    if who.kind != "person":
+        msg = f"{who.name!r} is a service account: it has no password, it signs in with API keys"
+        raise ApiError(403, "forbidden", msg)
     ctx.auth.sign_in(who.name, body.current, client=client_address(request))
     ctx.auth.set_password(who.name, body.new, actor=who.name)

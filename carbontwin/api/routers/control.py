@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from carbontwin.api.dependencies import ApiContext, client_address, context, require
-from carbontwin.api.schemas import DENIED, INVALID, NOT_FOUND
+from carbontwin.api.schemas import CONFLICT, DENIED, INVALID, NOT_FOUND
 from carbontwin.runtime import control
 from carbontwin.runtime.access import Principal
 
@@ -142,7 +142,9 @@ def pending(
 
 
 @router.post(
-    "/{setpoint_id}/ack", response_model=SetpointOut, responses={**DENIED, **INVALID, **NOT_FOUND}
+    "/{setpoint_id}/ack",
+    response_model=SetpointOut,
+    responses={**DENIED, **INVALID, **NOT_FOUND, **CONFLICT},
 )
 def acknowledge(
     setpoint_id: Annotated[int, Path(ge=1, le=2**31 - 1)],

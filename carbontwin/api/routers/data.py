@@ -13,7 +13,7 @@ from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from carbontwin.api.dependencies import ApiContext, ApiError, context, require
 from carbontwin.api.schemas import DENIED, INVALID, NOT_FOUND
@@ -72,7 +72,8 @@ class EntryRow(BaseModel):
     stream: str | None = Field(None, max_length=64, description="stream ('' for the main one)")
     start: str | None = Field(None, max_length=32, description="first day, YYYY-MM-DD")
     end: str | None = Field(None, max_length=32, description="last day, YYYY-MM-DD, inclusive")
-    quantity: float | str | None = Field(None, description="amount [unit]")
+    # Strict numbers: JSON true/false is not a quantity (lax mode would read it as 1 or 0).
+    quantity: StrictInt | StrictFloat | str | None = Field(None, description="amount [unit]")
     unit: str | None = Field(None, max_length=32, description="unit of quantity, e.g. t, kWh")
     ref: str | None = Field(None, max_length=500, description="where the number comes from")
     quality: str | None = Field(None, max_length=16, description="measured, invoice, estimated")

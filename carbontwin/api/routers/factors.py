@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carbontwin.accounting import FactorLibrary
 from carbontwin.api.dependencies import ApiContext, context, require
-from carbontwin.api.schemas import DENIED, INVALID, NOT_FOUND
+from carbontwin.api.schemas import CONFLICT, DENIED, INVALID, NOT_FOUND
 from carbontwin.runtime import registry as reg
 from carbontwin.runtime.access import Principal
 from carbontwin.store import NotFoundError
@@ -100,7 +100,7 @@ async def list_factors(
     ]
 
 
-@router.get("/overrides", response_model=list[OverrideOut], responses=DENIED)
+@router.get("/overrides", response_model=list[OverrideOut], responses={**DENIED, **INVALID})
 def list_overrides(who: Reader, ctx: Ctx, include_revoked: bool = False) -> list[OverrideOut]:
     """List the park's factor overrides."""
     out = []
@@ -113,7 +113,10 @@ def list_overrides(who: Reader, ctx: Ctx, include_revoked: bool = False) -> list
 
 
 @router.post(
-    "/overrides", response_model=OverrideOut, status_code=201, responses={**DENIED, **INVALID}
+    "/overrides",
+    response_model=OverrideOut,
+    status_code=201,
+    responses={**DENIED, **INVALID, **NOT_FOUND},
 )
 def add_override(body: OverrideIn, who: Writer, ctx: Ctx) -> OverrideOut:
     """Override a library factor (audited); the unit must have the factor's dimension."""
@@ -140,7 +143,7 @@ def add_override(body: OverrideIn, who: Writer, ctx: Ctx) -> OverrideOut:
 @router.post(
     "/overrides/{override_id}/revoke",
     status_code=204,
-    responses={**DENIED, **INVALID, **NOT_FOUND},
+    responses={**DENIED, **INVALID, **NOT_FOUND, **CONFLICT},
 )
 def revoke_override(
     override_id: Annotated[str, Path(max_length=64)], body: RevokeIn, who: Writer, ctx: Ctx
@@ -149,7 +152,7 @@ def revoke_override(
     ctx.store.revoke_override(override_id, who.name, body.reason)
 
 
-@router.get("/{key}", response_model=list[FactorOut], responses={**DENIED, **NOT_FOUND})
+@router.get("/{key}", response_model=list[FactorOut], responses={**DENIED, **INVALID, **NOT_FOUND})
 async def get_factor(key: Annotated[str, Path(max_length=100)], who: Reader) -> list[FactorOut]:
     """Return every set's value of one factor, with source, clause, year and notes."""
     rows = _LIBRARY.find(key)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from carbontwin.api.dependencies import ApiContext, context, require
-from carbontwin.api.schemas import DENIED, NOT_FOUND
+from carbontwin.api.schemas import CONFLICT, DENIED, INVALID, NOT_FOUND
 from carbontwin.core.park import Park
 from carbontwin.runtime.access import Principal, visible_points
 from carbontwin.store import NotFoundError
@@ -136,18 +136,24 @@ def alarms(who: Annotated[Principal, Depends(require("alarms.read"))], ctx: Ctx)
     ]
 
 
-def _row_enterprise(park: Park, row: dict[str, Any]) -> str | None:
-    points = {p.id: p.enterprise for p in park.points}
-    sources = {s.id: s.enterprise for s in park.sources}
+def _owners(park: Park) -> dict[str, dict[str, str]]:
+    """Return the enterprise of each point and source, by the row key that names them."""
+    return {
+        "point": {p.id: p.enterprise for p in park.points},
+        "source": {s.id: s.enterprise for s in park.sources},
+    }
+
+
+def _row_enterprise(owners: dict[str, dict[str, str]], row: dict[str, Any]) -> str | None:
     data = row.get("row") or {}
-    for key, table in (("point", points), ("source", sources)):
+    for key, table in owners.items():
         value = data.get(key)
         if isinstance(value, str) and value in table:
             return table[value]
     return None
 
 
-@router.get("/quarantine", response_model=list[QuarantinedOut], responses=DENIED)
+@router.get("/quarantine", response_model=list[QuarantinedOut], responses={**DENIED, **INVALID})
 def quarantine(
     who: Annotated[Principal, Depends(require("quarantine.read"))],
     ctx: Ctx,
@@ -155,8 +161,9 @@ def quarantine(
 ) -> list[QuarantinedOut]:
     """Return the rows held in quarantine with their rules and reasons, oldest first."""
     out = []
+    owners = _owners(ctx.park)
     for q in ctx.store.quarantined(ctx.park.id, include_released=include_released):
-        ent = _row_enterprise(ctx.park, q)
+        ent = _row_enterprise(owners, q)
         if who.scoped and ent != who.enterprise:
             continue
         out.append(
@@ -169,7 +176,9 @@ def quarantine(
 
 
 @router.post(
-    "/quarantine/{quarantine_id}/release", status_code=204, responses={**DENIED, **NOT_FOUND}
+    "/quarantine/{quarantine_id}/release",
+    status_code=204,
+    responses={**DENIED, **INVALID, **NOT_FOUND, **CONFLICT},
 )
 def release(
     quarantine_id: Annotated[int, Path(ge=1, le=2**31 - 1)],

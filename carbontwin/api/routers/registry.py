@@ -85,6 +85,18 @@ def _visible(who: Principal, kind: str, record: Any) -> bool:
     return reg.record_enterprise(kind, record) == who.enterprise
 
 
+def _when(on: dt.date | None) -> dt.date | None:
+    # The API serves one current definition of the park: a change dated ahead would make
+    # it current at once, and every later change dated today would come out of order.
+    if on is not None and on > dt.date.today():
+        msg = (
+            f"on(={on}) is in the future; a registry change takes effect today or on a past "
+            "day — make it on the day it applies"
+        )
+        raise reg.ValidationError(msg)
+    return on
+
+
 def _find(park: Park, segment: str, record_id: str) -> Any:
     kind, _ = KINDS[segment]
     for item in getattr(park, reg.KIND_LISTS[kind]):
@@ -115,7 +127,7 @@ def _routes(segment: str, kind: str, model: Any) -> None:
     @router.get(
         f"/registry/{segment}",
         response_model=list[model],
-        responses={**DENIED, **INVALID},
+        responses={**DENIED, **INVALID, **NOT_FOUND},
         summary=f"List {segment}",
         name=f"list_{segment}",
     )
@@ -170,7 +182,13 @@ def _routes(segment: str, kind: str, model: Any) -> None:
         item = record
         with ctx.lock:
             ctx.park = reg.upsert_record(
-                ctx.store, ctx.park, kind, item, user=who.name, create=True, on=on
+                ctx.store,
+                ctx.park,
+                kind,
+                item.model_dump(mode="json"),
+                user=who.name,
+                create=True,
+                on=_when(on),
             )
         return item
 
@@ -195,7 +213,13 @@ def _routes(segment: str, kind: str, model: Any) -> None:
         _find(ctx.park, segment, record_id)
         with ctx.lock:
             ctx.park = reg.upsert_record(
-                ctx.store, ctx.park, kind, item, user=who.name, create=False, on=on
+                ctx.store,
+                ctx.park,
+                kind,
+                item.model_dump(mode="json"),
+                user=who.name,
+                create=False,
+                on=_when(on),
             )
         return item
 
@@ -213,7 +237,9 @@ def _routes(segment: str, kind: str, model: Any) -> None:
         on: Annotated[dt.date | None, Query(description="retired from (default today)")] = None,
     ) -> None:
         with ctx.lock:
-            ctx.park = reg.retire_record(ctx.store, ctx.park, kind, record_id, user=who.name, on=on)
+            ctx.park = reg.retire_record(
+                ctx.store, ctx.park, kind, record_id, user=who.name, on=_when(on)
+            )
 
 
 for _segment, (_kind, _model) in KINDS.items():

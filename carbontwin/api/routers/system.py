@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from carbontwin.api.dependencies import ApiContext, Caller, context, require
 from carbontwin.api.schemas import DENIED, INVALID
+from carbontwin.runtime import integrity
 from carbontwin.runtime.access import ROLE_LABELS, ROLES, Principal, permission_matrix
 
 __all__ = ["router"]
@@ -61,7 +62,7 @@ async def health(ctx: Ctx) -> Health:
     return Health(status="ok", park=ctx.park.id, time=dt.datetime.now(dt.UTC))
 
 
-@router.get("/access/roles", response_model=RoleMatrix, responses=DENIED)
+@router.get("/access/roles", response_model=RoleMatrix, responses={**DENIED, **INVALID})
 async def roles(who: Caller, lang: Annotated[str, Query(pattern="^(en|zh)$")] = "en") -> RoleMatrix:
     """Return the role × permission matrix (the one the API enforces)."""
     li = 0 if lang == "en" else 1
@@ -94,3 +95,15 @@ def audit_verify(
     """Recompute the audit log's hash chain from the first record."""
     broken = ctx.store.verify_audit()
     return AuditCheck(intact=broken is None, first_broken=broken)
+
+
+@router.get("/integrity/verify", response_model=dict[str, Any], responses=DENIED)
+def integrity_verify(
+    who: Annotated[Principal, Depends(require("integrity.verify"))], ctx: Ctx
+) -> dict[str, Any]:
+    """Recompute the integrity chain of readings, entries and inventories, and the audit log.
+
+    ``ok`` is false when something was changed in the database behind the platform's
+    back; ``problems`` names the first broken batch of each kind.
+    """
+    return integrity.verify(ctx.store).to_dict()

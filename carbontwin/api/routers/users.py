@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from carbontwin.api.dependencies import ApiContext, context, require
-from carbontwin.api.schemas import DENIED, INVALID, NOT_FOUND
-from carbontwin.runtime.access import ROLES, Principal
+from carbontwin.api.schemas import CONFLICT, DENIED, INVALID, NOT_FOUND
+from carbontwin.core.errors import ValidationError
+from carbontwin.runtime.access import ROLES, SCOPED_ROLES, Principal
 from carbontwin.runtime.auth import PASSWORD_POLICY
 from carbontwin.store import NotFoundError
 
@@ -120,7 +121,12 @@ def list_users(who: ReadUsers, ctx: Ctx) -> list[UserOut]:
     return [_user(u) for u in ctx.store.users()]
 
 
-@router.post("/users", response_model=UserOut, status_code=201, responses={**DENIED, **INVALID})
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    responses={**DENIED, **INVALID, **NOT_FOUND, **CONFLICT},
+)
 def add_user(body: UserIn, who: WriteUsers, ctx: Ctx) -> UserOut:
     """Add a person or a service account of the park."""
     _check_enterprise(ctx, body.enterprise)
@@ -137,7 +143,9 @@ def add_user(body: UserIn, who: WriteUsers, ctx: Ctx) -> UserOut:
     return _user(u)
 
 
-@router.get("/users/{username}", response_model=UserOut, responses={**DENIED, **NOT_FOUND})
+@router.get(
+    "/users/{username}", response_model=UserOut, responses={**DENIED, **INVALID, **NOT_FOUND}
+)
 def get_user(username: UserName, who: ReadUsers, ctx: Ctx) -> UserOut:
     """Return one user."""
     return _user(_get(ctx, username))
@@ -148,16 +156,25 @@ def get_user(username: UserName, who: ReadUsers, ctx: Ctx) -> UserOut:
 )
 def change_user(username: UserName, body: UserPatch, who: WriteUsers, ctx: Ctx) -> UserOut:
     """Disable or enable a user, change its role, scope or name, or reset its password."""
-    _get(ctx, username)
-    if body.password is not None:
-        ctx.auth.set_password(username, body.password, actor=who.name)
+    user = _get(ctx, username)
     changes = body.model_dump(exclude_unset=True, exclude={"password", "disabled"})
     if "enterprise" in changes:
         _check_enterprise(ctx, changes["enterprise"])
+    # The combination must make sense (as for a new user) before anything is changed.
+    role = changes.get("role", user["role"])
+    enterprise = changes.get("enterprise", user["enterprise"])
+    if role in SCOPED_ROLES and not enterprise:
+        msg = f"a user of role {role!r} needs the enterprise it reports for; send 'enterprise'"
+        raise ValidationError(msg)
+    if role not in SCOPED_ROLES and enterprise:
+        msg = (
+            f"only emission units are tied to an enterprise, not a {role}; "
+            "send 'enterprise': null with the new role"
+        )
+        raise ValidationError(msg)
+    if body.password is not None:
+        ctx.auth.set_password(username, body.password, actor=who.name)
     if changes:
-        role = changes.get("role", _get(ctx, username)["role"])
-        enterprise = changes.get("enterprise", _get(ctx, username)["enterprise"])
-        Principal(username, role, enterprise=enterprise)  # the combination must make sense
         ctx.store.update_user(username, actor=who.name, **changes)
     if body.disabled is not None:
         ctx.auth.set_disabled(username, body.disabled, actor=who.name)
@@ -166,7 +183,9 @@ def change_user(username: UserName, body: UserPatch, who: WriteUsers, ctx: Ctx) 
 
 
 @router.get(
-    "/users/{username}/api-keys", response_model=list[KeyOut], responses={**DENIED, **NOT_FOUND}
+    "/users/{username}/api-keys",
+    response_model=list[KeyOut],
+    responses={**DENIED, **INVALID, **NOT_FOUND},
 )
 def list_keys(username: UserName, who: ReadUsers, ctx: Ctx) -> list[KeyOut]:
     """List a service account's API keys."""
@@ -186,7 +205,7 @@ def add_key(username: UserName, body: KeyIn, who: WriteUsers, ctx: Ctx) -> NewKe
     return NewKeyOut(key=key, id=key.split("_", 1)[1].split(".", 1)[0])
 
 
-@router.delete("/api-keys/{key_id}", status_code=204, responses={**DENIED, **NOT_FOUND})
+@router.delete("/api-keys/{key_id}", status_code=204, responses={**DENIED, **INVALID, **NOT_FOUND})
 def revoke_key(
     key_id: Annotated[str, Path(max_length=32, pattern=r"^[0-9a-f]+$")], who: WriteUsers, ctx: Ctx
 ) -> None:
