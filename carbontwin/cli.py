@@ -790,6 +790,8 @@ def serve(
 
     import uvicorn
 
+    if store_url and (store_url.rstrip("/") == "sqlite:" or ":memory:" in store_url):
+        _fail(ValueError("the API needs a database file or server, not an in-memory SQLite"))
     try:
         store = reg.open_store(store_url)
         served = reg.serving_park(store, park)

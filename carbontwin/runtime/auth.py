@@ -482,6 +482,12 @@ class Authenticator:
             raise AuthError(
                 code="disabled", message="the account is disabled or removed; ask the operator"
             )
+        changed = user["password_changed_at"]
+        if changed is not None and int(claims.get("iat", 0)) < int(changed.timestamp()):
+            raise AuthError(
+                code="token_invalid",
+                message="the password was changed after this token was issued; sign in again",
+            )
         # The stored record, not the token, decides role and scope: a change takes effect
         # within the cache time even for tokens issued before it.
         return _principal(user)

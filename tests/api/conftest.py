@@ -1,8 +1,17 @@
-"""Fixtures of the API tests: an app over a fresh store, a user of every role, sign-in."""
+"""Fixtures of the API tests: apps over fresh stores, a user of every role, signed in.
+
+``api`` is a fresh app per test; ``make_api(**options)`` makes more (``create_app``
+options such as ``rate_per_second``); ``module_api`` is shared by a module's tests. The
+stores are SQLite files: the app serves from threads, and ``sqlite://`` is for one thread.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,6 +36,12 @@ PEOPLE = {
 }
 #: Service accounts (API keys).
 SERVICES = {"bms": ("integration", None), "erp": ("emission_unit", "E04")}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a long test (the schemathesis run); part of the default run"
+    )
 
 
 @dataclass
@@ -72,9 +87,26 @@ def build_api(store: Store, **options: object) -> Api:
     return Api(client, store, headers, keys, app)
 
 
+def store_url(folder: Path) -> str:
+    """A SQLite file in ``folder``: the app serves from threads, ``sqlite://`` is one thread's."""
+    return f"sqlite:///{folder / f'store-{uuid.uuid4().hex[:8]}.db'}"
+
+
+@contextlib.contextmanager
+def running_api(url: str, **options: object) -> Iterator[Api]:
+    """Run :func:`build_api` on a fresh store at ``url``; close both afterwards."""
+    s = Store.open(url)
+    a = build_api(s, **options)
+    try:
+        yield a
+    finally:
+        a.client.__exit__(None, None, None)
+        s.close()
+
+
 @pytest.fixture
-def store():
-    s = Store.open("sqlite://")
+def store(tmp_path):
+    s = Store.open(store_url(tmp_path))
     yield s
     s.close()
 
@@ -84,3 +116,17 @@ def api(store):
     a = build_api(store)
     yield a
     a.client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def make_api(tmp_path):
+    """Return a factory of apps on fresh stores (``create_app`` options as keywords)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **options: stack.enter_context(running_api(store_url(tmp_path), **options))
+
+
+@pytest.fixture(scope="module")
+def module_api(tmp_path_factory):
+    """One app for a whole test module: for requests that change nothing they share."""
+    with running_api(store_url(tmp_path_factory.mktemp("api"))) as a:
+        yield a

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carbontwin.api.dependencies import ApiContext, context, require
 from carbontwin.api.middleware import DigestJSONResponse, content_digest
-from carbontwin.api.schemas import DENIED, INVALID, NOT_FOUND
+from carbontwin.api.schemas import CONFLICT, DENIED, INVALID, NOT_FOUND
 from carbontwin.core.errors import ValidationError
 from carbontwin.runtime import integrity
 from carbontwin.runtime import overview as ov
@@ -33,6 +33,8 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["accounting"])
 
 Ctx = Annotated[ApiContext, Depends(context)]
+#: A month from 2000-01 to 2100-12.
+MONTH = r"^(20\d\d|2100)-(0[1-9]|1[0-2])$"
 Grouping = Annotated[str, Query(pattern="^(" + "|".join(ov.GROUPINGS) + ")$")]
 
 
@@ -105,7 +107,7 @@ class RunIn(BaseModel):
     """Which month to account and store."""
 
     model_config = ConfigDict(extra="forbid")
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="a month, YYYY-MM")
+    period: str = Field(pattern=MONTH, description="a month, YYYY-MM (2000 to 2100)")
 
 
 class TraceRow(BaseModel):
@@ -205,11 +207,15 @@ async def get_inventory(
     return _cached(_answers(ctx).get(key, compute))
 
 
-@router.get("/inventory/trace", response_model=list[TraceRow], responses={**DENIED, **INVALID})
+@router.get(
+    "/inventory/trace",
+    response_model=list[TraceRow],
+    responses={**DENIED, **INVALID, **NOT_FOUND},
+)
 def trace(
     who: Annotated[Principal, Depends(require("inventory.read"))],
     ctx: Ctx,
-    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    period: Annotated[str, Query(pattern=MONTH, description="YYYY-MM (2000 to 2100)")],
     enterprise: Annotated[str | None, Query(max_length=64)] = None,
     source: Annotated[str | None, Query(max_length=64)] = None,
     scope: Annotated[int | None, Query(ge=1, le=3)] = None,
@@ -263,7 +269,7 @@ def list_inventories(
     "/inventories",
     response_model=InventoryRecord,
     status_code=201,
-    responses={**DENIED, **INVALID},
+    responses={**DENIED, **INVALID, **CONFLICT},
 )
 def run_inventory(
     body: RunIn, who: Annotated[Principal, Depends(require("inventory.run"))], ctx: Ctx
@@ -281,7 +287,7 @@ def run_inventory(
 @router.get(
     "/inventories/{inventory_id}/lines",
     response_model=list[dict[str, Any]],
-    responses={**DENIED, **NOT_FOUND},
+    responses={**DENIED, **INVALID, **NOT_FOUND},
 )
 def inventory_lines(
     inventory_id: Annotated[str, Path(max_length=64)],
