@@ -851,7 +851,7 @@ def users_add(
         console.print(text("users.added", lang, username=username, role=role))
         if service:
             key = auth.issue_api_key(username, actor=user, label="created with the user")
-            console.print(text("users.key", lang, key=key))
+            console.print(text("users.key", lang, api_key=key))
     except KeyError:
         _fail(KeyError(f"enterprise {enterprise!r} is not in the park"))
     except (AuthError, ValidationError, ValueError) as exc:
@@ -926,7 +926,7 @@ def users_key(
         _fail(exc)
     finally:
         auth.store.close()
-    console.print(text("users.key", lang, key=key))
+    console.print(text("users.key", lang, api_key=key))
 
 
 @app.command(help=text("verify.help"))

@@ -427,4 +427,6 @@ def test_cli_demo_simulates_once_and_accounts_the_history(tmp_path):
     assert len([r for r in store.audit_log(limit=100) if r["action"] == "twin.simulate"]) == len(
         simulations
     )  # the history exists: no second simulation
+    stored = store.inventories("binhai")
+    assert [(i["start"].isoformat(), i["status"]) for i in stored] == [("2025-01-01", "computed")]
     store.close()
