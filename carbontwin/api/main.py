@@ -18,9 +18,10 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from carbontwin.api.dependencies import ApiContext, ApiError
@@ -81,6 +82,23 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         item["message"] = str(e.get("msg", "is not valid"))
         out.append(item)
     return out
+
+
+def _permission(dependant: Any) -> str | None:
+    for dep in dependant.dependencies:
+        found = getattr(dep.call, "permission", None) or _permission(dep)
+        if found:
+            return found
+    return None
+
+
+def _document_permissions(router: APIRouter) -> None:
+    """Write each route's permission into its OpenAPI description (once)."""
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            perm = _permission(route.dependant)
+            if perm and "Permission: `" not in (route.description or ""):
+                route.description = (route.description or "") + f"\n\nPermission: `{perm}`."
 
 
 def create_app(
@@ -158,6 +176,7 @@ def create_app(
         operations,
         control,
     ):
+        _document_permissions(module.router)
         app.include_router(module.router)
     app.add_middleware(AccessLogMiddleware, log=access_log)
     app.add_middleware(

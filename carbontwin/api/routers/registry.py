@@ -152,12 +152,15 @@ def _routes(segment: str, kind: str, model: Any) -> None:
     @router.get(
         f"/registry/{segment}/{{record_id}}/history",
         response_model=list[Version],
-        responses={**DENIED, **INVALID},
+        responses={**DENIED, **INVALID, **NOT_FOUND},
         summary=f"Every version of one of the {segment}",
         name=f"history_{kind}",
     )
     def history(record_id: RecordId, who: Reader, ctx: Ctx) -> list[Version]:
         versions = ctx.store.history(ctx.park.id, kind, record_id)
+        if not versions:
+            msg = f"park {ctx.park.id!r} has never had a {kind} {record_id!r}"
+            raise NotFoundError(msg)
         if who.scoped and kind != "zone":
             for v in versions:
                 data = v["data"]
