@@ -108,3 +108,37 @@ def test_concurrent_appends_do_not_fork(store_url: str) -> None:
     finally:
         for s in stores:
             s.close()
+
+
+def test_bulk_records_chain_between_single_ones_and_concurrent_writers(store: Store) -> None:
+    store.audit("a", "one", "x")
+    n = store.audit_many(
+        [
+            {"actor": f"u{i}", "action": "api.read", "object": "/o", "detail": {"i": i}}
+            for i in range(50)
+        ]
+    )
+    assert n == 50 and store.audit_many([]) == 0
+    store.audit("b", "two", "x")
+
+    def bulk() -> None:
+        for _ in range(5):
+            store.audit_many([{"actor": "t", "action": "api.read"} for _ in range(20)])
+
+    def single() -> None:
+        for _ in range(20):
+            store.audit("s", "api.write", "x")
+
+    threads = [threading.Thread(target=f) for f in (bulk, single, bulk)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rows = store.audit_log(limit=1000)
+    ids = [r["id"] for r in rows]
+    assert len(rows) == 1 + 50 + 1 + 200 + 20 and len(set(ids)) == len(ids)
+    assert store.verify_audit() is None
+    bulk_rows = [r for r in rows if r["detail"].get("i") is not None]
+    assert sorted(r["detail"]["i"] for r in bulk_rows) == list(range(50))
+    # Ids keep the order of the records in a batch.
+    assert [r["detail"]["i"] for r in sorted(bulk_rows, key=lambda r: r["id"])] == list(range(50))
