@@ -815,6 +815,28 @@ def serve(
     )
 
 
+@app.command(help=text("dashboard.help"))
+def dashboard(
+    park: str = typer.Option("demo", "--park", help="park YAML file, or 'demo'"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(5006, "--port"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Serve the web dashboard (Panel); sign in with the platform's users."""
+    from carbontwin import dashboard as board
+    from carbontwin.runtime.auth import Authenticator, AuthSettings, load_secret
+
+    try:
+        store = reg.open_store(store_url)
+        served = reg.serving_park(store, park)
+    except (ValidationError, ValueError, OSError) as exc:
+        _fail(exc)
+    auth = Authenticator(store, AuthSettings(secret=load_secret()))
+    console.print(text("dashboard.start", lang, park=served.name, url=f"http://{host}:{port}/"))
+    board.serve(board.Dashboard(store, served, auth), port=port, address=host)
+
+
 @users_app.command("add")
 def users_add(
     username: str = typer.Argument(...),

@@ -1,0 +1,136 @@
+"""The dashboard's pages, built without a browser: what each role sees, sign-in, data entry."""
+
+from __future__ import annotations
+
+import pandas as pd
+import panel as pn
+import pytest
+
+from carbontwin.dashboard import PAGES, Dashboard, Session, dashboard
+from carbontwin.dashboard.app import accounting_page, entry_page, overview_page, twin_page
+from carbontwin.dashboard.labels import LABELS, fmt, label
+from carbontwin.runtime import integrity
+from carbontwin.runtime import simulate as sim
+from carbontwin.runtime.access import AccessDenied, Principal
+from carbontwin.runtime.accounting import resolve_park
+from carbontwin.runtime.auth import Authenticator, AuthSettings, fast_hasher
+from carbontwin.store import Store
+
+PARK = resolve_park("demo")
+PASSWORD = "Carbon-Peak-2030"
+MANAGER = Principal("manager", "park_manager", park_id=PARK.id)
+UNIT = Principal("e04", "emission_unit", park_id=PARK.id, enterprise="E04")
+OPERATOR = Principal("operator", "platform_operator", park_id=PARK.id)
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('dash') / 'ct.db'}"
+    store = Store.open(url)
+    sim.simulate_to_store(store, PARK, "2025-01-01", 2)
+    integrity.save_inventory(store, PARK, "2025-01", actor="test")
+    auth = Authenticator(store, AuthSettings(secret="s" * 40, hasher=fast_hasher()))
+    auth.add_user("manager", "park_manager", password=PASSWORD, actor="t", park_id=PARK.id)
+    auth.add_user(
+        "e04", "emission_unit", password=PASSWORD, actor="t", park_id=PARK.id, enterprise="E04"
+    )
+    yield Dashboard(store, PARK, auth)
+    store.close()
+
+
+def _objects(view) -> list:
+    """Every Panel object inside ``view`` (rendering the bound functions)."""
+    out = []
+
+    def walk(obj):
+        out.append(obj)
+        if isinstance(obj, pn.param.ParamFunction):
+            walk(obj._pane) if hasattr(obj, "_pane") else None
+        for child in getattr(obj, "objects", None) or []:
+            walk(child)
+
+    walk(view)
+    return out
+
+
+def _tables(view) -> dict[str, pd.DataFrame]:
+    return {
+        o.name: o.value
+        for o in _objects(view)
+        if isinstance(o, pn.widgets.Tabulator) and isinstance(o.value, pd.DataFrame)
+    }
+
+
+def _text(view) -> str:
+    return " ".join(
+        str(getattr(o, "object", "")) + " " + str(getattr(o, "value", "")) for o in _objects(view)
+    )
+
+
+def test_every_label_has_both_languages():
+    assert all(en and zh for en, zh in LABELS.values())
+    assert label("entry.landed", "zh", n=2) == "已保存 2 行"
+    assert fmt(1234567.0, "en") == "1,234,567" and fmt(1234567.0, "zh") == "123.5 万"
+
+
+def test_a_manager_sees_every_enterprise_in_the_overview(board):
+    view = overview_page(board, Session(MANAGER))
+    ranking = _tables(view)["ranking"]
+    assert len(ranking) > 5 and "E04" in set(ranking["enterprise"])
+
+
+def test_an_emission_unit_sees_only_its_own_enterprise(board):
+    ranking = _tables(overview_page(board, Session(UNIT)))["ranking"]
+    assert list(ranking["enterprise"]) == ["E04"]
+    page = accounting_page(board, Session(UNIT))
+    selects = [o for o in _objects(page) if isinstance(o, pn.widgets.Select)]
+    enterprise = next(s for s in selects if s.name == label("accounting.enterprise"))
+    assert enterprise.options == ["E04"]
+    others = {e.id for e in PARK.enterprises} - {"E04"}
+    assert not any(e in _text(page) for e in others)
+    twin = _tables(twin_page(board, Session(UNIT)))["points"]
+    owners = {p.id: p.enterprise for p in PARK.points}
+    assert {owners[p] for p in twin["point"]} == {"E04"}
+
+
+def test_pages_a_role_may_not_see_are_refused(board):
+    with pytest.raises(AccessDenied):
+        overview_page(board, Session(OPERATOR))
+    with pytest.raises(AccessDenied):
+        entry_page(board, Session(OPERATOR))
+
+
+def test_every_page_builds_for_a_manager_in_both_languages(board):
+    for lang in ("en", "zh"):
+        for _key, builder in PAGES:
+            if builder is not None:
+                assert builder(board, Session(MANAGER, lang)) is not None
+
+
+def test_a_bad_entry_shows_its_reason_and_a_good_one_lands(board):
+    page = entry_page(board, Session(UNIT))
+    widgets = {o.name: o for o in _objects(page) if isinstance(o, pn.widgets.Widget)}
+    widgets[label("entry.source")].value = "E04-DIESEL"
+    widgets[label("entry.quantity")].value = "-3"
+    widgets[label("entry.unit")].value = "t"
+    widgets[label("entry.submit")].clicks += 1
+    messages = next(o for o in _objects(page) if o.name == "messages")
+    assert "negative" in _text(messages).lower() or "quarantined" in _text(messages).lower()
+    widgets[label("entry.quantity")].value = "1.5"
+    widgets[label("entry.ref")].value = "invoice 7"
+    widgets[label("entry.submit")].clicks += 1
+    assert label("entry.landed", n=1) in _text(messages)
+
+
+def test_signing_in_through_the_dashboard_uses_the_platform_accounts(board):
+    template = dashboard(board)()
+    main = template.main[0]
+    form = main[0]
+    user, password, button = form[1], form[2], form[3]
+    user.value, password.value = "manager", "wrong-password"
+    button.clicks += 1
+    assert "wrong" in _text(form)
+    password.value = PASSWORD
+    button.clicks += 1
+    assert "ranking" in {o.name for o in _objects(main)}
+    assert any(a["action"] == "auth.sign_in" for a in board.store.audit_log(limit=20))
