@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ONLY   ?=
 
-.PHONY: demo test bench lint lock clean
+.PHONY: demo test bench lint lock clean chromium
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,22 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check carbontwin tests benchmarks examples notebooks
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint
+# The dashboard's browser tests drive Debian's chromium (Playwright downloads none): install
+# it with apt where it is missing and we can, else warn; those tests then fail, naming the fix.
+chromium:
+	@if [ -z "$$CARBONTWIN_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium (apt) for the browser tests in tests/dashboard"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    { apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; } \
+	      || echo "warning: apt-get could not install chromium; tests/dashboard will fail" >&2; \
+	  else \
+	    echo "warning: no chromium on PATH and no apt-get as root to install it:" \
+	      "tests/dashboard will fail; install chromium or set CARBONTWIN_CHROMIUM" >&2; \
+	  fi; \
+	fi
+
+test: $(STAMP) lint chromium
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

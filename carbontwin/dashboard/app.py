@@ -252,8 +252,11 @@ def accounting_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
             )
             if c in df.columns
         ]
+        shown = df[cols].round(3)
+        if "scope" in shown:
+            shown["scope"] = shown["scope"].astype("Int64")
         return pn.widgets.Tabulator(
-            df[cols].round(3),
+            shown,
             show_index=False,
             disabled=True,
             sizing_mode="stretch_width",
@@ -391,6 +394,7 @@ def dashboard(app: Dashboard) -> Callable[[], pn.template.BaseTemplate]:
     """Return the function that builds one browser session's dashboard."""
 
     def build() -> pn.template.BaseTemplate:
+        pn.extension("tabulator", notifications=False)
         session = Session()
         main = pn.Column(sizing_mode="stretch_width")
         nav = pn.Column()
