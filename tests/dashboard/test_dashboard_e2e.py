@@ -73,9 +73,7 @@ def test_a_park_manager_sees_the_park_and_drills_down_to_a_factor(page, url):
     expect(page.get_by_text("Drill-down: activity and factors")).to_be_visible(timeout=15_000)
     # The drill-down of the first enterprise names each factor as key@set:version=value.
     shot(page, "accounting-drill-down")
-    expect(page.get_by_text(re.compile(r"\w+:[\w.-]+@[\w-]+:")).first).to_be_visible(
-        timeout=15_000
-    )
+    expect(page.get_by_text(re.compile(r"\w+:[\w.-]+@[\w-]+:")).first).to_be_visible(timeout=15_000)
     page.get_by_role("button", name="Live twin").click()
     expect(page.get_by_text("Points: value, age and quality")).to_be_visible(timeout=15_000)
     shot(page, "live-twin")
