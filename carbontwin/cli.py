@@ -282,13 +282,43 @@ def demo(
         None,
         simulated=True,
     )
-    # 3. Store the monthly inventories the API and dashboard answer from (once).
+    # 3. Store the monthly inventories the API and dashboard answer from (once), and the
+    #    demo's users of each role.
     try:
         _store_demo_inventories(store, park, period, lang)
+        _demo_users(store, park, lang)
     except (ValidationError, ValueError, KeyError, OSError) as exc:
         _fail(exc)
     finally:
         store.close()
+
+
+#: The demo's users: name → (role, enterprise). They share DEMO_PASSWORD.
+DEMO_USERS = {
+    "manager": ("park_manager", None),
+    "energy": ("energy_manager", None),
+    "operator": ("platform_operator", None),
+    "e04": ("emission_unit", "E04"),
+}
+DEMO_PASSWORD = "Demo-Carbon-2025"
+
+
+def _demo_users(store: object, park: Park, lang: str) -> None:
+    from carbontwin.runtime.auth import Authenticator, AuthSettings, load_secret
+
+    auth = Authenticator(store, AuthSettings(secret=load_secret()))
+    for name, (role, ent) in DEMO_USERS.items():
+        if store.user(name) is None:
+            auth.add_user(
+                name, role, actor="demo", password=DEMO_PASSWORD, park_id=park.id, enterprise=ent
+            )
+    table = Table(title=text("demo.users", lang))
+    for col in ("username", "role", "enterprise"):
+        table.add_column(text(f"users.{col}", lang))
+    for name, (role, ent) in DEMO_USERS.items():
+        table.add_row(name, role, ent or "")
+    console.print(table)
+    console.print(text("demo.logins", lang, password=DEMO_PASSWORD))
 
 
 def _store_demo_inventories(store: object, park: Park, period: object, lang: str) -> None:

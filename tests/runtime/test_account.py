@@ -412,7 +412,8 @@ def test_cli_whatif():
     assert res.exit_code == 2 and "ENTERPRISE:KWH:KW" in res.output
 
 
-def test_cli_demo_simulates_once_and_accounts_the_history(tmp_path):
+def test_cli_demo_simulates_once_and_accounts_the_history(tmp_path, monkeypatch):
+    monkeypatch.setenv("CARBONTWIN_HOME", str(tmp_path / "home"))
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     first = runner.invoke(app, ["demo", "--days", "2", "--store", url])
     assert first.exit_code == 0, first.output
@@ -427,6 +428,8 @@ def test_cli_demo_simulates_once_and_accounts_the_history(tmp_path):
     assert len([r for r in store.audit_log(limit=100) if r["action"] == "twin.simulate"]) == len(
         simulations
     )  # the history exists: no second simulation
+    assert "Demo-Carbon-2025" in first.stdout and "manager" in first.stdout
+    assert {u["username"] for u in store.users()} == {"manager", "energy", "operator", "e04"}
     stored = store.inventories("binhai")
     assert [(i["start"].isoformat(), i["status"]) for i in stored] == [("2025-01-01", "computed")]
     store.close()
