@@ -258,25 +258,6 @@ def stored_lines(store: Store, park_id: str, start: dt.date, end: dt.date) -> pd
     return inventory_frame(store, park_id, start, end, strict=False)
 
 
-_LINE_COLUMNS = [
-    "inventory_id",
-    "kind",
-    "month",
-    "enterprise",
-    "zone",
-    "industry",
-    "scope",
-    "category",
-    "gas",
-    "carrier",
-    "use",
-    "amount",
-    "unit",
-    "tco2e",
-    "energy_tce",
-]
-
-
 def inventory_trace(
     store: Store,
     park: Park,
