@@ -223,6 +223,11 @@ def import_(
 def demo(
     days: int = typer.Option(365, "--days", min=1, help="days of 2025 to simulate"),
     store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    live: bool = typer.Option(False, "--live", help="then run the live park (Ctrl-C stops)"),
+    speed: float = typer.Option(60.0, "--speed", min=1.0, help="live: times real time"),
+    seconds: float | None = typer.Option(None, "--seconds", help="live: stop after this"),
+    api_port: int = typer.Option(8000, "--api-port"),
+    dashboard_port: int = typer.Option(5006, "--dashboard-port"),
     lang: str = typer.Option("en", "--lang"),
 ) -> None:
     """Account the demo park from its ledgers, then from its simulated 2025 history."""
@@ -287,10 +292,94 @@ def demo(
     try:
         _store_demo_inventories(store, park, period, lang)
         _demo_users(store, park, lang)
+        if live:
+            _live(store, park, speed, seconds, api_port, dashboard_port, lang)
     except (ValidationError, ValueError, KeyError, OSError) as exc:
         _fail(exc)
     finally:
         store.close()
+
+
+def _live(
+    store: object,
+    park: Park,
+    speed: float,
+    seconds: float | None,
+    api_port: int,
+    dashboard_port: int,
+    lang: str,
+) -> None:
+    """Run the live park with the API and the dashboard until Ctrl-C (or ``seconds``)."""
+    import threading
+
+    import uvicorn
+
+    from carbontwin import dashboard as board
+    from carbontwin.api import create_app
+    from carbontwin.connectors.mqtt import find_mosquitto
+    from carbontwin.runtime.auth import Authenticator, AuthSettings, load_secret
+    from carbontwin.runtime.live_demo import run_live
+
+    settings = AuthSettings(secret=load_secret())
+
+    def serve(ingestor: object) -> object:
+        api = uvicorn.Server(
+            uvicorn.Config(
+                create_app(store, park, auth=settings, ingestor=ingestor),
+                host="127.0.0.1",
+                port=api_port,
+                log_level="warning",
+            )
+        )
+        api_thread = threading.Thread(target=api.run, name="api", daemon=True)
+        api_thread.start()
+        auth = Authenticator(store, settings)
+        web = board.serve(
+            board.Dashboard(store, park, auth, state=ingestor.state),
+            port=dashboard_port,
+            threaded=True,
+        )
+        console.print(
+            text(
+                "demo.live",
+                lang,
+                api=f"http://127.0.0.1:{api_port}/docs",
+                web=f"http://127.0.0.1:{dashboard_port}/",
+                speed=f"{speed:g}",
+            )
+        )
+
+        def stop() -> None:
+            api.should_exit = True
+            web.stop()
+            api_thread.join(timeout=10)
+
+        return stop
+
+    if find_mosquitto() is None:
+        err.print(f"[yellow]{escape(text('demo.no_broker', lang))}[/]")
+    stop = threading.Event()
+
+    def tick(s: object) -> None:
+        bar.update(task, description=text("demo.live_tick", lang, **vars(s)))
+
+    bar = Progress(TextColumn("{task.description}"), console=err, transient=True)
+    task = bar.add_task("", total=None)
+    with bar:
+        try:
+            summary = run_live(
+                store,
+                park,
+                speed=speed,
+                seconds=seconds,
+                stop=stop,
+                serve=serve,
+                on_tick=tick,
+            )
+        except KeyboardInterrupt:
+            stop.set()
+            return
+    console.print(text("demo.live_done", lang, **vars(summary)))
 
 
 #: The demo's users: name → (role, enterprise). They share DEMO_PASSWORD.

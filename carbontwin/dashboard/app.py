@@ -500,7 +500,7 @@ def serve(
         address=address,
         show=show,
         threaded=threaded,
-        start=not threaded,
+        start=True,
         title=label("app.title"),
         websocket_origin="*",
     )
