@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.store.errors import NotFoundError
 from carbontwin.store.models import ApiKeyRow, RefreshTokenRow, SetpointRow, UserRow
+from carbontwin.store.parts import StorePart
 
 __all__ = ["USER_FIELDS", "AccountsMixin"]
 
@@ -47,32 +47,13 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _user(row: UserRow) -> dict[str, Any]:
-    return {c: getattr(row, c) for c in UserRow.__table__.columns.keys()}  # noqa: SIM118
+def _columns(row: object) -> dict[str, Any]:
+    """Return a row's columns as a dict."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
-def _setpoint(row: SetpointRow) -> dict[str, Any]:
-    return {c: getattr(row, c) for c in SetpointRow.__table__.columns.keys()}  # noqa: SIM118
-
-
-class AccountsMixin:
+class AccountsMixin(StorePart):
     """Users, API keys, refresh tokens and setpoints (part of :class:`Store`)."""
-
-    # Provided by Store.
-    def _reading(self, what: str) -> AbstractContextManager[Session]: ...  # pragma: no cover
-    def _writing(
-        self, what: str, *, lock: bool = True
-    ) -> AbstractContextManager[Session]: ...  # pragma: no cover
-    def _append_audit(  # pragma: no cover
-        self,
-        session: Session,
-        actor: str,
-        action: str,
-        object: str,
-        detail: Mapping[str, Any] | None = None,
-        outcome: str = "ok",
-        client: str = "",
-    ) -> int: ...
 
     # Users -----------------------------------------------------------------------------
     def add_user(
@@ -130,19 +111,19 @@ class AccountsMixin:
                 f"user:{username}",
                 {"role": role, "kind": kind, "park_id": park_id, "enterprise": enterprise},
             )
-            return _user(row)
+            return _columns(row)
 
     def user(self, username: str) -> dict[str, Any] | None:
         """Return the user of this name, or ``None``."""
         with self._reading(f"reading user {username!r}") as session:
             row = session.scalar(sa.select(UserRow).where(UserRow.username == username))
-            return _user(row) if row else None
+            return _columns(row) if row else None
 
     def users(self) -> list[dict[str, Any]]:
         """Return every user, by name."""
         with self._reading("reading users") as session:
             return [
-                _user(r) for r in session.scalars(sa.select(UserRow).order_by(UserRow.username))
+                _columns(r) for r in session.scalars(sa.select(UserRow).order_by(UserRow.username))
             ]
 
     def update_user(
@@ -177,7 +158,7 @@ class AccountsMixin:
             if audit and shown:
                 self._append_audit(session, actor, "users.update", f"user:{username}", shown)
             session.flush()
-            return _user(row)
+            return _columns(row)
 
     def record_sign_in(
         self, username: str, ok: bool, *, max_failures: int, lockout: dt.timedelta
@@ -203,7 +184,7 @@ class AccountsMixin:
                     row.locked_until = now + lockout
                     row.failed_logins = 0
             session.flush()
-            return _user(row)
+            return _columns(row)
 
     # API keys --------------------------------------------------------------------------
     def add_api_key(
@@ -346,8 +327,7 @@ class AccountsMixin:
             if found is None:
                 return None
             row, username = found
-            cols = RefreshTokenRow.__table__.columns.keys()
-            return {"username": username, **{c: getattr(row, c) for c in cols}}
+            return {"username": username, **_columns(row)}
 
     def revoke_refresh_tokens(
         self, *, family: str | None = None, username: str | None = None
@@ -403,7 +383,7 @@ class AccountsMixin:
                     {"park_id": park_id, "point": r.point, "value": r.value, "unit": r.unit},
                     client=client,
                 )
-            return [_setpoint(r) for r in rows]
+            return [_columns(r) for r in rows]
 
     def setpoints(
         self,
@@ -421,7 +401,7 @@ class AccountsMixin:
             query = query.where(SetpointRow.point.in_(list(points)))
         query = query.order_by(SetpointRow.id.desc()).limit(limit)
         with self._reading("reading setpoints") as session:
-            return [_setpoint(r) for r in session.scalars(query)]
+            return [_columns(r) for r in session.scalars(query)]
 
     def deliver_setpoints(
         self, park_id: str, points: Sequence[str], *, to: str, now: dt.datetime | None = None
@@ -455,7 +435,7 @@ class AccountsMixin:
                     out.append(r)
                 self._append_audit(session, to, action, f"setpoint:{r.id}", {"point": r.point})
             session.flush()
-            return [_setpoint(r) for r in out]
+            return [_columns(r) for r in out]
 
     def acknowledge_setpoint(
         self,
@@ -500,7 +480,7 @@ class AccountsMixin:
                 outcome="ok" if applied else "failed",
             )
             session.flush()
-            return _setpoint(row)
+            return _columns(row)
 
     # Audit in bulk -----------------------------------------------------------------------
     def audit_many(self, records: Sequence[Mapping[str, Any]]) -> int:

@@ -23,18 +23,17 @@ import math
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from carbontwin.core.errors import ValidationError
 from carbontwin.store.chain import CURRENT, SUPERSEDED, begin_link, finish_link
 from carbontwin.store.errors import NotFoundError
 from carbontwin.store.integrity import LINE_FIELDS, inventory_digest, jsonable
 from carbontwin.store.models import InventoryLineRow, InventoryRow
+from carbontwin.store.parts import StorePart
 
 __all__ = ["INVENTORY_STATUSES", "LINE_KINDS", "InventoriesMixin"]
 
@@ -149,26 +148,8 @@ def _header(row: Any) -> dict[str, Any]:
     return {c.key: getattr(row, c.key) for c in _HEADER}
 
 
-class InventoriesMixin:
+class InventoriesMixin(StorePart):
     """Stored inventories and their lines (part of :class:`Store`)."""
-
-    # Provided by Store.
-    _postgres: bool
-
-    def _reading(self, what: str) -> AbstractContextManager[Session]: ...  # pragma: no cover
-    def _writing(
-        self, what: str, *, lock: bool = True
-    ) -> AbstractContextManager[Session]: ...  # pragma: no cover
-    def _append_audit(  # pragma: no cover
-        self,
-        session: Session,
-        actor: str,
-        action: str,
-        object: str,
-        detail: Mapping[str, Any] | None = None,
-        outcome: str = "ok",
-        client: str = "",
-    ) -> int: ...
 
     def save_inventory(
         self,
