@@ -29,7 +29,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carbontwin.runtime.access_log import AccessLog
 
-__all__ = ["AccessLogMiddleware", "DigestJSONResponse", "RateLimitMiddleware", "content_digest"]
+__all__ = [
+    "AccessLogMiddleware",
+    "DigestJSONResponse",
+    "RateLimitMiddleware",
+    "content_digest",
+    "kept_response",
+    "render_json",
+]
 
 _UNLOGGED = frozenset({"/api/v1/health"})
 
@@ -39,6 +46,19 @@ def content_digest(body: bytes) -> str:
     return "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode() + ":"
 
 
+def render_json(content: Any) -> bytes:
+    """Return ``content`` as compact UTF-8 JSON (NaN refused), as every answer is sent."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+        "utf-8"
+    )
+
+
+def kept_response(content: Any) -> tuple[bytes, str]:
+    """Render ``content`` once for an answer kept for later: its body and its digest."""
+    body = render_json(content)
+    return body, content_digest(body)
+
+
 class DigestJSONResponse(JSONResponse):
     """JSON (UTF-8, NaN refused) with a ``Content-Digest`` header of its body."""
 
@@ -46,9 +66,7 @@ class DigestJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         """Serialise ``content``; keep its digest for the headers (built after)."""
-        body = json.dumps(
-            content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-        ).encode("utf-8")
+        body = render_json(content)
         self._digest = content_digest(body)
         return body
 

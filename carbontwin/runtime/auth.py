@@ -56,6 +56,7 @@ __all__ = [
     "Authenticator",
     "Session",
     "check_password",
+    "check_scope",
     "fast_hasher",
     "load_secret",
 ]
@@ -121,6 +122,20 @@ def load_secret(home: str | Path | None = None) -> str:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def check_scope(role: str, enterprise: str | None, *, field: str = "enterprise") -> None:
+    """Raise ``ValidationError`` unless ``enterprise`` fits ``role``.
+
+    Emission units need the enterprise they report for; no other role has one. ``field``
+    is how the caller names the setting in the message (``--enterprise``, ``'enterprise'``).
+    """
+    if role in SCOPED_ROLES and not enterprise:
+        msg = f"a user of role {role!r} needs {field}, the enterprise it reports for"
+        raise ValidationError(msg)
+    if role not in SCOPED_ROLES and enterprise:
+        msg = f"only emission units are tied to an enterprise, not a {role}; clear {field}"
+        raise ValidationError(msg)
 
 
 def check_password(password: str, username: str = "") -> None:
@@ -248,12 +263,7 @@ class Authenticator:
         if role not in PERMISSIONS:
             msg = f"role {role!r} is not known; roles: {', '.join(ROLES)}"
             raise ValidationError(msg)
-        if role in SCOPED_ROLES and not enterprise:
-            msg = f"a user of role {role!r} needs --enterprise, the enterprise it reports for"
-            raise ValidationError(msg)
-        if role not in SCOPED_ROLES and enterprise:
-            msg = f"only emission units are tied to an enterprise, not a {role}"
-            raise ValidationError(msg)
+        check_scope(role, enterprise, field="--enterprise")
         if kind == "person" and not password:
             msg = "a person needs a password; service accounts use API keys instead"
             raise ValidationError(msg)

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from carbontwin.api.dependencies import ApiContext, context, require
-from carbontwin.api.middleware import DigestJSONResponse, content_digest
+from carbontwin.api.middleware import kept_response
 from carbontwin.api.schemas import CONFLICT, DENIED, INVALID, NOT_FOUND
 from carbontwin.core.errors import ValidationError
 from carbontwin.runtime import integrity
@@ -140,10 +140,6 @@ def _answers(ctx: ApiContext) -> ov.Answers:
     return answers
 
 
-def _json(content: Any) -> Response:
-    return DigestJSONResponse(content)
-
-
 @router.get("/overview", response_model=OverviewOut, responses={**DENIED, **INVALID})
 async def get_overview(
     who: Annotated[Principal, Depends(require("overview.read"))],
@@ -153,20 +149,18 @@ async def get_overview(
     """Return the carbon overview of a year from its stored monthly inventories."""
     key = ("overview", year, ov.scope_key(who))
 
-    def compute() -> bytes:
+    def compute() -> tuple[bytes, str]:
         start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
         lines = ov.stored_lines(ctx.store, ctx.park.id, start, end)
         allowed = {who.enterprise} if who.scoped else None
-        return _json(ov.overview(lines, ctx.park, year, allowed)).body
+        return kept_response(ov.overview(lines, ctx.park, year, allowed))
 
-    body = _answers(ctx).get(key, compute)
-    return _cached(body)
+    return _kept(_answers(ctx).get(key, compute))
 
 
-def _cached(body: bytes) -> Response:
-    return Response(
-        body, media_type="application/json", headers={"content-digest": content_digest(body)}
-    )
+def _kept(answer: tuple[bytes, str]) -> Response:
+    body, digest = answer
+    return Response(body, media_type="application/json", headers={"content-digest": digest})
 
 
 @router.get("/inventory", response_model=InventoryOut, responses={**DENIED, **INVALID})
@@ -190,7 +184,7 @@ async def get_inventory(
     wanted = who.narrow(enterprise, (e.id for e in ctx.park.enterprises))
     key = ("inventory", start, end, by, tuple(wanted))
 
-    def compute() -> bytes:
+    def compute() -> tuple[bytes, str]:
         lines = ov.stored_lines(ctx.store, ctx.park.id, start, end)
         lines = lines[lines["enterprise"].isin(wanted)]
         have = set(lines["month"].unique())
@@ -202,9 +196,9 @@ async def get_inventory(
             **ov.aggregate(lines, by),
             "missing_months": [m for m in months if m not in have],
         }
-        return _json(doc).body
+        return kept_response(doc)
 
-    return _cached(_answers(ctx).get(key, compute))
+    return _kept(_answers(ctx).get(key, compute))
 
 
 @router.get(

@@ -10,9 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carbontwin.api.dependencies import ApiContext, context, require
 from carbontwin.api.schemas import CONFLICT, DENIED, INVALID, NOT_FOUND
-from carbontwin.core.errors import ValidationError
-from carbontwin.runtime.access import ROLES, SCOPED_ROLES, Principal
-from carbontwin.runtime.auth import PASSWORD_POLICY
+from carbontwin.runtime.access import ROLES, Principal
+from carbontwin.runtime.auth import PASSWORD_POLICY, check_scope
 from carbontwin.store import NotFoundError
 
 __all__ = ["router"]
@@ -161,17 +160,11 @@ def change_user(username: UserName, body: UserPatch, who: WriteUsers, ctx: Ctx) 
     if "enterprise" in changes:
         _check_enterprise(ctx, changes["enterprise"])
     # The combination must make sense (as for a new user) before anything is changed.
-    role = changes.get("role", user["role"])
-    enterprise = changes.get("enterprise", user["enterprise"])
-    if role in SCOPED_ROLES and not enterprise:
-        msg = f"a user of role {role!r} needs the enterprise it reports for; send 'enterprise'"
-        raise ValidationError(msg)
-    if role not in SCOPED_ROLES and enterprise:
-        msg = (
-            f"only emission units are tied to an enterprise, not a {role}; "
-            "send 'enterprise': null with the new role"
-        )
-        raise ValidationError(msg)
+    check_scope(
+        changes.get("role", user["role"]),
+        changes.get("enterprise", user["enterprise"]),
+        field="'enterprise'",
+    )
     if body.password is not None:
         ctx.auth.set_password(username, body.password, actor=who.name)
     if changes:
