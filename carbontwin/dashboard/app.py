@@ -493,7 +493,6 @@ def serve(
     threaded: bool = False,
 ) -> Any:
     """Serve the dashboard with Panel's server; returns the server (``.stop()`` ends it)."""
-    pn.extension("tabulator", notifications=False)
     return pn.serve(
         {"/": dashboard(app)},
         port=port,
