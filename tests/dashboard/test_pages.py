@@ -7,8 +7,11 @@ import panel as pn
 import pytest
 
 from carbontwin.dashboard import PAGES, Dashboard, Session, dashboard
-from carbontwin.dashboard.app import accounting_page, entry_page, overview_page, twin_page
 from carbontwin.dashboard.labels import LABELS, fmt, label
+from carbontwin.dashboard.pages.accounting import accounting_page
+from carbontwin.dashboard.pages.entry import entry_page
+from carbontwin.dashboard.pages.overview import overview_page
+from carbontwin.dashboard.pages.twin import twin_page
 from carbontwin.runtime import integrity
 from carbontwin.runtime import simulate as sim
 from carbontwin.runtime.access import AccessDenied, Principal
