@@ -1120,11 +1120,12 @@ def validate_readings(
             lands = bool(keep.any())
         else:
             amount = np.diff(v)
-            keep = np.ones(len(rows), dtype=bool)
+            keep = np.ones(len(rows), dtype=bool)  # readings kept
+            use = np.ones(len(amount), dtype=bool)  # amounts kept (amount[j] at t[j])
+            band = _ROLLOVER_BAND_FRAC * p.rollover if p.rollover is not None else -1.0
             for j in np.flatnonzero(amount < 0) + 1:
                 v0, v1 = v[j - 1], v[j]
                 i, i0 = rows[j], rows[j - 1]
-                band = _ROLLOVER_BAND_FRAC * p.rollover if p.rollover is not None else -1.0
                 if p.rollover is not None and v0 >= p.rollover - band and v1 <= band:
                     amount[j - 1] = p.rollover - v0 + v1
                     note = (
@@ -1136,27 +1137,53 @@ def validate_readings(
                         Finding("rollover", note, source=p.source or "", ref=f"{pid} {when_of(i)}")
                     )
                     continue
-                near = (
-                    f" and is not near its rollover {_fmt(p.rollover)}"
-                    if p.rollover is not None
-                    else " and the point has no rollover"
-                )
+                if j + 1 < len(v) and keep[j - 1] and v[j + 1] >= v0:
+                    # One low reading between two that agree: it is the bad one.
+                    amount[j - 1], use[j] = v[j + 1] - v0, False
+                    bad, why = j, f"is below both the previous reading {_fmt(v0)} at {when_of(i0)}"
+                    why += f" and the next {_fmt(v[j + 1])} at {when_of(rows[j + 1])}"
+                elif (
+                    j >= 2
+                    and keep[j - 2]
+                    and v1 >= v[j - 2]
+                    and (j + 1 == len(v) or v[j + 1] >= v1)
+                ):
+                    # One high reading between two that agree (a spike): it is the bad one.
+                    amount[j - 2], use[j - 1] = v1 - v[j - 2], False
+                    bad, why = j - 1, f"is above both the previous reading {_fmt(v[j - 2])} at "
+                    why += f"{when_of(rows[j - 2])} and the next {_fmt(v1)} at {when_of(i)}"
+                else:
+                    near = (
+                        f" and is not near its rollover {_fmt(p.rollover)}"
+                        if p.rollover is not None
+                        else " and the point has no rollover"
+                    )
+                    record(
+                        i,
+                        "decreasing",
+                        f"register value {_fmt(v1)} {p.unit} is below the "
+                        f"previous reading {_fmt(v0)} at {when_of(i0)}{near}; the meter was "
+                        "reset, replaced or is faulty — the amount since the previous reading "
+                        "is unknown (enter it by hand if it is known); differencing restarts "
+                        "from this reading",
+                        pid,
+                        when_of(i),
+                    )
+                    keep[j], use[j - 1] = False, False
+                    continue
                 record(
-                    i,
+                    rows[bad],
                     "decreasing",
-                    f"register value {_fmt(v1)} {p.unit} is below the "
-                    f"previous reading {_fmt(v0)} at {when_of(i0)}{near}; the meter was "
-                    "reset, replaced or is faulty — the amount since the previous reading is "
-                    "unknown (enter it by hand if it is known); differencing restarts from "
-                    "this reading",
+                    f"register value {_fmt(v[bad])} {p.unit} {why}, which agree with each "
+                    "other: a single faulty reading; it was left out and the amount between "
+                    "its neighbours kept",
                     pid,
-                    when_of(i),
+                    when_of(rows[bad]),
                 )
-                keep[j] = False
-            has = keep[1:]
-            parts.append((info.key, t[:-1][has], amount[has] * info.factor))
+                keep[bad] = False
+            parts.append((info.key, t[:-1][use], amount[use] * info.factor))
             sequence = t
-            lands = bool(has.any())
+            lands = bool(use.any())
         result.readings += int(keep.sum())
         if not lands:
             continue  # no amount yet: a lone register reading is only a baseline

@@ -217,7 +217,11 @@ class Ingestor:
                 gateway=str(gateway) if gateway else None,
                 nonnegative=p.kind in ("interval", "cumulative"),
                 low=-math.inf if p.min_value is None else float(p.min_value),
-                high=math.inf if p.max_value is None else float(p.max_value),
+                high=min(
+                    math.inf if p.max_value is None else float(p.max_value),
+                    # A register never shows more than it can hold.
+                    math.inf if p.kind != "cumulative" or p.rollover is None else p.rollover,
+                ),
             )
 
     # Helpers ---------------------------------------------------------------------------
@@ -444,6 +448,13 @@ class Ingestor:
         if value < info.low or value > info.high:
             side = "below the lowest" if value < info.low else "above the highest"
             bound = info.low if value < info.low else info.high
+            if value > info.high and info.high == p.rollover:
+                return (
+                    "range",
+                    f"point {m.point}: register value {_fmt(value)} {p.unit} is above the "
+                    f"register's rollover {_fmt(bound)} {p.unit}, which it cannot show; the "
+                    "reading is faulty (check the meter's scaling or its communication)",
+                )
             return (
                 "range",
                 f"point {m.point}: value {_fmt(value)} {p.unit} is {side} plausible value "

@@ -495,11 +495,32 @@ def test_cumulative_register_rollover_and_reset():
 
 
 def test_a_decrease_near_the_top_is_not_a_rollover():
-    values = [99_999_000, 99_999_500, 99_999_400, 99_999_600]
+    values = [99_999_000, 99_999_500, 99_998_000, 99_998_100]
     data, result = validate_readings(demo_park(), readings("P-E03-ELEC", values), today=NOW)
     assert [q.rule for q in result.quarantine] == ["decreasing"]
+    assert "differencing restarts from this reading" in result.quarantine[0].reason
     assert result.findings == []
-    assert_allclose(data.values[0], [500, 0, 200], rtol=0, atol=1e-6)
+    assert_allclose(data.values[0], [500, 0, 100], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("values", "bad", "expected"),
+    [
+        # A reading that drops out low (a dip) between two that agree.
+        ([1_000, 1_500, 0, 1_600, 1_700], 2, [500, 100, 0, 100]),
+        # A reading ten times too high (a spike) between two that agree.
+        ([1_000, 1_500, 15_000, 1_600, 1_700], 2, [500, 100, 0, 100]),
+    ],
+)
+def test_a_single_faulty_register_reading_is_bridged(values, bad, expected):
+    data, result = validate_readings(demo_park(), readings("P-E03-ELEC", values), today=NOW)
+    assert [q.rule for q in result.quarantine] == ["decreasing"]
+    q = result.quarantine[0]
+    assert q.ref.startswith(f"P-E03-ELEC {readings('P-E03-ELEC', values)['ts'][bad].isoformat()}")
+    assert "a single faulty reading" in q.reason
+    # The register's total is kept: the amounts add up to last minus first.
+    assert_allclose(data.values[0], expected, rtol=0, atol=1e-9)
+    assert data.values[0].sum() == values[-1] - values[0]
 
 
 def test_interval_point_in_mwh_lands_in_kwh():

@@ -95,6 +95,16 @@ def test_each_rule_quarantines_with_its_reason(store, park):
     assert store.readings("P-E07-KW", T0, T0 + 1) == [(T0, 3.0, 0)]
 
 
+def test_a_register_above_its_rollover_is_quarantined(store, park):
+    # P-E03-ELEC rolls over at 99,999,999 kWh: a reading above it cannot be a register value.
+    s = ingestor(store, park).ingest(
+        batch([Metric("P-E03-ELEC", T0, 12_345.0, 0), Metric("P-E03-ELEC", T0 + MIN, 1.2e9, 0)])
+    )
+    assert (s.stored, s.quarantined, s.rules) == (1, 1, {"range": 1})
+    (held,) = store.quarantined("binhai")
+    assert "above the register's rollover 99999999 kWh" in held["reason"]
+
+
 def test_rejected_metrics_and_bad_messages_are_quarantined(store, park):
     ing = ingestor(store, park)
     raw = (
