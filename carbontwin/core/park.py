@@ -38,6 +38,7 @@ __all__ = [
     "Enterprise",
     "Facility",
     "Park",
+    "Target",
     "Zone",
     "demo_park_path",
     "load_park",
@@ -149,6 +150,19 @@ class Zone(_Model):
     name_zh: str = ""
     parent: str | None = None
     area_km2: float | None = quantity("km2", "land area", None, ge=0)
+    outline: list[tuple[float, float]] | None = Field(
+        None,
+        description="the zone's boundary on the park's site plan: (x east, y north) corners in "
+        "km from the plan's origin, drawn on the dashboard's map",
+    )
+
+    @field_validator("outline")
+    @classmethod
+    def _polygon(cls, v: list[tuple[float, float]] | None) -> list[tuple[float, float]] | None:
+        if v is not None and len(v) < 3:
+            msg = f"outline has {len(v)} corner(s); a zone's boundary needs at least 3"
+            raise ValueError(msg)
+        return v
 
 
 class Enterprise(_Model):
@@ -229,6 +243,22 @@ class AccountingSettings(_Model):
     electricity_equivalent_source: str = ""
 
 
+class Target(_Model):
+    """A control target for a year: the park's or one enterprise's (T1).
+
+    The dashboard shows the year's actual against it; pre-allocation (T2) proposes the
+    enterprises' shares of the park's.
+    """
+
+    indicator: Literal["emissions_tco2e", "energy_tce"] = Field(
+        description="gross emissions (scope 1 + location-based scope 2) or energy consumption"
+    )
+    year: int = Field(ge=1990, le=2100)
+    value: float = Field(gt=0, description="the ceiling, in the indicator's unit (t CO2e or tce)")
+    enterprise: str | None = Field(None, description="the enterprise; none for the park's own")
+    note: str = ""
+
+
 class Park(_Model):
     """A park and everything in it."""
 
@@ -249,6 +279,24 @@ class Park(_Model):
     points: list[MeteringPoint] = Field(default_factory=list)
     assets: list[Asset] = Field(default_factory=list)
     twin: TwinSettings = Field(default_factory=TwinSettings)
+    targets: list[Target] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _targets(self) -> Park:
+        known = {e.id for e in self.enterprises}
+        seen: set[tuple[str, int, str | None]] = set()
+        for g in self.targets:
+            if g.enterprise is not None and g.enterprise not in known:
+                msg = (
+                    f"target {g.indicator} {g.year}: enterprise {g.enterprise!r} is not in the park"
+                )
+                raise ValueError(msg)
+            key = (g.indicator, g.year, g.enterprise)
+            if key in seen:
+                msg = f"target {g.indicator} {g.year} of {g.enterprise or 'the park'} is set twice"
+                raise ValueError(msg)
+            seen.add(key)
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -20,6 +20,7 @@ from carbontwin.dashboard.labels import label
 from carbontwin.dashboard.pages.accounting import accounting_page
 from carbontwin.dashboard.pages.entry import entry_page
 from carbontwin.dashboard.pages.overview import overview_page
+from carbontwin.dashboard.pages.park import park_page
 from carbontwin.dashboard.pages.twin import twin_page
 from carbontwin.runtime.access import ROLE_LABELS, AccessDenied
 from carbontwin.runtime.auth import AuthError
@@ -29,6 +30,7 @@ __all__ = ["PAGES", "Dashboard", "Session", "dashboard", "serve"]
 
 #: The pages in navigation order: (key, label key, builder or ``None`` for a later page).
 PAGES: list[tuple[str, Callable[[Dashboard, Session], pn.viewable.Viewable] | None]] = [
+    ("park", park_page),
     ("overview", overview_page),
     ("accounting", accounting_page),
     ("twin", twin_page),
@@ -55,6 +57,7 @@ def dashboard(app: Dashboard) -> Callable[[], pn.template.BaseTemplate]:
 
         def show(key: str) -> None:
             builder = dict(PAGES)[key]
+            session.stop()
             main.clear()
             try:
                 main.append(builder(app, session))
@@ -92,6 +95,7 @@ def dashboard(app: Dashboard) -> Callable[[], pn.template.BaseTemplate]:
             show("overview")
 
         def sign_out() -> None:
+            session.stop()
             session.principal = None
             status.object = ""
             navigation()

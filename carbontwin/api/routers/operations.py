@@ -18,6 +18,7 @@ from carbontwin.api.dependencies import ApiContext, context, require
 from carbontwin.api.schemas import CONFLICT, DENIED, INVALID, NOT_FOUND
 from carbontwin.core.park import Park
 from carbontwin.runtime.access import Principal, visible_points
+from carbontwin.runtime.alarms import open_alarms
 from carbontwin.store import NotFoundError
 
 __all__ = ["router"]
@@ -118,21 +119,17 @@ def twin_state(who: Annotated[Principal, Depends(require("twin.read"))], ctx: Ct
 def alarms(who: Annotated[Principal, Depends(require("alarms.read"))], ctx: Ctx) -> list[Alarm]:
     """Return the open alarms: points that have gone silent (stale)."""
     with ctx.lock:
-        points = _states(who, ctx)
+        found = open_alarms(ctx.ingestor.state, ctx.park, visible_points(who, ctx.park))
     return [
         Alarm(
-            kind="stale",
-            severity="warning",
-            point=p.point,
-            enterprise=p.enterprise,
-            message={
-                "en": f"no reading from {p.point} for {p.age_s or 0:.0f} s",
-                "zh": f"计量点 {p.point} 已 {p.age_s or 0:.0f} 秒无数据",
-            },
-            since=p.ts,
+            kind=a.kind,
+            severity=a.severity,
+            point=a.point,
+            enterprise=a.enterprise,
+            message=a.message,
+            since=a.since,
         )
-        for p in points
-        if p.stale and p.ts is not None
+        for a in found
     ]
 
 
