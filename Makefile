@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ONLY   ?=
 
-.PHONY: demo test bench lint lock clean chromium
+.PHONY: demo test bench lint lock clean chromium mosquitto
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,25 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
-demo: $(STAMP)
-	$(BIN)/carbontwin demo
+# The demo: a year of history (once), then the live park until Ctrl-C. DEMO_ARGS passes
+# options, e.g. make demo DEMO_ARGS="--speed 120 --seconds 300".
+DEMO_ARGS ?=
+demo: $(STAMP) mosquitto
+	$(BIN)/carbontwin demo --live $(DEMO_ARGS)
+
+# The live demo's MQTT path uses Mosquitto: install it with apt where it is missing and we
+# can; without it the demo warns and hands the readings straight to the pipeline.
+mosquitto:
+	@if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing mosquitto (apt) for the live demo's MQTT path"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    { apt-get update -qq && apt-get install -y -qq mosquitto >/dev/null; } \
+	      || echo "warning: apt-get could not install mosquitto" >&2; \
+	  else \
+	    echo "warning: mosquitto is not installed and apt-get as root is not available" >&2; \
+	  fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

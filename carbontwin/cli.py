@@ -321,6 +321,8 @@ def _live(
     from carbontwin.runtime.live_demo import run_live
 
     settings = AuthSettings(secret=load_secret())
+    api_port = _pick_port(api_port, "API", lang)
+    dashboard_port = _pick_port(dashboard_port, "dashboard", lang)
 
     def serve(ingestor: object) -> object:
         api = uvicorn.Server(
@@ -335,7 +337,7 @@ def _live(
         api_thread.start()
         auth = Authenticator(store, settings)
         web = board.serve(
-            board.Dashboard(store, park, auth, state=ingestor.state),
+            board.Dashboard(store, park, auth, state=ingestor.state, clock=ingestor.clock),
             port=dashboard_port,
             threaded=True,
         )
@@ -380,6 +382,21 @@ def _live(
             stop.set()
             return
     console.print(text("demo.live_done", lang, **vars(summary)))
+
+
+def _pick_port(port: int, what: str, lang: str) -> int:
+    """Return ``port`` when it is free on the loopback interface, else a free one (warned)."""
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+            free = int(s.getsockname()[1])
+    err.print(f"[yellow]{escape(text('demo.port_busy', lang, what=what, port=port, free=free))}[/]")
+    return free
 
 
 #: The demo's users: name → (role, enterprise). They share DEMO_PASSWORD.

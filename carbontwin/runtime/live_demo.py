@@ -1,19 +1,27 @@
-"""The live demo park: the virtual park publishing over MQTT, ingested, served and shown.
+"""The live demo park: the virtual park over Modbus and MQTT, ingested, served and shown.
 
-:func:`run_live` runs, on one machine, what a real deployment runs on several: a local
-Mosquitto broker (per-gateway passwords and ACL), the virtual park's gateways publishing
-their points' readings as Sparkplug-style batches, the ingestion pipeline (validation,
-the store, the live twin state), the HTTP API and the dashboard. Time can run faster than
-the wall clock (``speed``): the virtual park's day of 2025 is replayed onto today, and the
-platform's clock (the pipeline's plausibility window) follows the same accelerated clock,
-so a person sees the day move.
+:func:`run_live` runs, on one machine, what a real deployment runs on several: the virtual
+park's Modbus gateways (pymodbus TCP servers serving the Modbus points' registers) polled
+by the platform's Modbus poller; a local Mosquitto broker (per-gateway passwords and ACL)
+with the other gateways publishing their points' readings as Sparkplug-style batches; the
+ingestion pipeline (validation, the store, the live twin state); the HTTP API and the
+dashboard. Time can run faster than the wall clock (``speed``): the virtual park's day of
+2025 is replayed onto today, and the platform's clock (the pipeline's plausibility
+window) follows the same accelerated clock, so a person sees the day move.
 
-Without Mosquitto the readings go straight into the pipeline, and the demo says so.
+On start the MQTT gateways send what they buffered since local midnight (a collector's
+backfill), so today's figures cover the whole day; Modbus devices are polled from the
+start on (a register holds only its present value).
+
+Without Mosquitto the MQTT readings go straight into the pipeline, and the demo says so.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
+import logging
 import secrets
 import shutil
 import tempfile
@@ -25,13 +33,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from carbontwin.connectors.mqtt import LocalBroker, Metric, Publisher, Subscriber, find_mosquitto
+from carbontwin.connectors.modbus import ModbusClient, ModbusPoller, VirtualGateway, register_map
+from carbontwin.connectors.mqtt import (
+    LocalBroker,
+    Metric,
+    Publisher,
+    Subscriber,
+    find_mosquitto,
+    free_port,
+)
 from carbontwin.core.park import Park
+from carbontwin.runtime.collect import modbus_readings
 from carbontwin.runtime.ingest import Ingestor, simulated_readings
 from carbontwin.store import Store
 from carbontwin.twin.state import TwinState
 
-__all__ = ["LiveClock", "LiveSummary", "VirtualPark", "run_live"]
+__all__ = ["LiveClock", "LiveSummary", "ModbusSide", "VirtualPark", "run_live"]
+
+_log = logging.getLogger(__name__)
 
 #: The gateway that carries the points no gateway is configured for.
 PARK_GATEWAY = "gw-park"
@@ -55,6 +74,7 @@ class LiveSummary:
     """What a live run did."""
 
     published: int = 0
+    polled: int = 0
     stored: int = 0
     quarantined: int = 0
     via_mqtt: bool = True
@@ -70,22 +90,41 @@ class VirtualPark:
         The park simulated.
     clock : LiveClock
         The clock readings are released by.
+    since : pandas.Timestamp, optional
+        Release the readings after this instant on the first call (a backfill); the
+        clock's start by default.
     """
 
-    def __init__(self, park: Park, clock: LiveClock) -> None:
+    def __init__(self, park: Park, clock: LiveClock, since: pd.Timestamp | None = None) -> None:
         self.park = park
         self.clock = clock
         self._frames: list[pd.DataFrame] = []
         self._day: dt.date | None = None
-        self._sent_ms = int(clock.start.value // 1_000_000)
+        self._sent_ms = int((since if since is not None else clock.start).value // 1_000_000)
         self.gateways = {p.id: str(p.protocol.get("gateway") or PARK_GATEWAY) for p in park.points}
+        self._cumulative = {p.id for p in park.points if p.kind == "cumulative"}
+        self._last: pd.Series | None = None
 
     def _load(self, day: dt.date) -> None:
         source = dt.date(2025, day.month, min(day.day, 28) if day.month == 2 else day.day)
         frame = simulated_readings(self.park, source, 1)
         shift = pd.Timestamp(day, tz="UTC") - pd.Timestamp(source, tz="UTC")
         ts = pd.to_datetime(frame["ts"], utc=True) + shift
-        frame = frame.assign(ts_ms=ts.dt.as_unit("ms").astype("int64"))
+        frame = frame.assign(ts_ms=ts.dt.as_unit("ms").astype("int64")).sort_values(
+            "ts_ms", kind="stable"
+        )
+        # A cumulative register carries on from yesterday's reading: each replayed day of
+        # 2025 is simulated on its own, and its registers start where that day's did.
+        registers = frame[frame["point"].isin(self._cumulative)].groupby("point")["value"]
+        if self._last is not None:
+            # Medians of three, so that a faulty reading (a spike) moves nothing.
+            first = registers.head(3).groupby(frame["point"]).median()
+            step = registers.diff().groupby(frame["point"]).median().fillna(0.0)
+            offset = (self._last - first + step).dropna()
+            moved = frame["point"].map(offset)
+            frame["value"] = frame["value"] + moved.fillna(0.0)
+            registers = frame[frame["point"].isin(self._cumulative)].groupby("point")["value"]
+        self._last = registers.tail(3).groupby(frame["point"]).median()
         self._frames.append(frame)
         self._day = day
 
@@ -114,6 +153,95 @@ class VirtualPark:
         return sorted(out.items())
 
 
+class ModbusSide:
+    """The virtual park's Modbus gateways and the platform's poller of them.
+
+    The gateways (one pymodbus TCP server each, on free loopback ports) serve the newest
+    value of each Modbus point that :meth:`offer` was given; the poller reads every block
+    at its interval of *simulated* time and hands the good readings to ``sink`` as a
+    ``point, ts, value, quality`` frame. :meth:`run` runs both on an asyncio loop until
+    ``stop`` is set (start it in a thread).
+
+    Parameters
+    ----------
+    park : Park
+        Its points with ``protocol.type: modbus`` are served and polled.
+    clock : LiveClock
+        Stamps the readings and paces the polls.
+    sink : callable
+        Receives each polled frame (the ingestion pipeline).
+    """
+
+    def __init__(
+        self, park: Park, clock: LiveClock, sink: Callable[[pd.DataFrame], object]
+    ) -> None:
+        self.clock, self.sink = clock, sink
+        self.addresses = register_map(park)
+        self.points = frozenset(self.addresses)
+        by_gateway: dict[str, list[object]] = {}
+        for a in self.addresses.values():
+            by_gateway.setdefault(a.gateway, []).append(a)
+        self.gateways = {
+            g: VirtualGateway(addrs, port=free_port()) for g, addrs in sorted(by_gateway.items())
+        }
+        self.polled = 0
+        self.ready = threading.Event()
+        self._values: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def offer(self, metrics: list[Metric]) -> None:
+        """Take the newest value of each Modbus point among ``metrics``."""
+        with self._lock:
+            for m in metrics:
+                if m.point in self.points and m.ts_ms >= self._values.get(m.point, (-1, 0.0))[0]:
+                    self._values[m.point] = (m.ts_ms, m.value)
+
+    def _received(self, frame: pd.DataFrame) -> None:
+        rows, _ = modbus_readings(frame)
+        if rows:
+            self.polled += len(rows)
+            self.sink(
+                pd.DataFrame(
+                    {
+                        "point": [r["point"] for r in rows],
+                        "ts": [r["ts"] for r in rows],
+                        "value": [r["value"] for r in rows],
+                        "quality": [r["q"] for r in rows],
+                    }
+                )
+            )
+
+    def run(self, stop: threading.Event, tick_s: float = 0.25) -> None:
+        """Serve and poll until ``stop`` is set."""
+        asyncio.run(self._main(stop, tick_s))
+
+    async def _main(self, stop: threading.Event, tick_s: float) -> None:
+        clients = {
+            g: ModbusClient("127.0.0.1", gw.port, name=g, timeout_s=1.0)
+            for g, gw in self.gateways.items()
+        }
+        poller = ModbusPoller(self.addresses.values(), clients, self._received, now=self.clock.now)
+        for gw in self.gateways.values():
+            await gw.start()
+        self.ready.set()
+        try:
+            while not stop.is_set():
+                with self._lock:
+                    values = {p: v for p, (_, v) in self._values.items()}
+                # A register is read only once it holds a value (never the empty 0).
+                if len(values) == len(self.points):
+                    for gw in self.gateways.values():
+                        await gw.update({p: v for p, v in values.items() if p in gw.addresses})
+                    simulated_s = self.clock.now().value / 1e9
+                    await poller.poll_once(due_only=True, clock=simulated_s)
+                await asyncio.sleep(tick_s)
+        finally:
+            for c in clients.values():
+                c.close()
+            for gw in self.gateways.values():
+                await gw.stop()
+
+
 def run_live(
     store: Store,
     park: Park,
@@ -124,6 +252,7 @@ def run_live(
     serve: Callable[[Ingestor], Callable[[], None]] | None = None,
     on_tick: Callable[[LiveSummary], None] | None = None,
     tick_s: float = 1.0,
+    backfill: bool = True,
 ) -> LiveSummary:
     """Run the live park until ``stop`` is set or ``seconds`` have passed.
 
@@ -138,6 +267,8 @@ def run_live(
         the API and the dashboard; returns the function that stops them.
     on_tick : callable, optional
         Called about every ``tick_s`` with the running totals.
+    backfill : bool
+        Start with today's readings since local midnight (MQTT gateways' buffers).
     """
     stop = stop or threading.Event()
     now = pd.Timestamp.now(tz="UTC").floor("min")
@@ -146,7 +277,8 @@ def run_live(
     ingestor = Ingestor(store, park, state, clock=clock.now, actor="live-demo")
     lock = threading.Lock()
     summary = LiveSummary(via_mqtt=find_mosquitto() is not None)
-    virtual = VirtualPark(park, clock)
+    midnight = now.tz_convert(park.timezone).normalize()
+    virtual = VirtualPark(park, clock, since=midnight if backfill else None)
 
     def sink(batches: object) -> object:
         with lock:
@@ -155,8 +287,20 @@ def run_live(
         summary.quarantined += s.quarantined
         return s
 
+    modbus = ModbusSide(park, clock, sink) if register_map(park) else None
+    polling = threading.Event()
+    poller = (
+        threading.Thread(target=modbus.run, args=(polling,), name="modbus", daemon=True)
+        if modbus
+        else None
+    )
+    if poller is not None:
+        poller.start()
     stop_serving = serve(ingestor) if serve else (lambda: None)
     deadline = time.monotonic() + seconds if seconds is not None else None
+    loop = functools.partial(
+        _loop, virtual, summary, stop, deadline, on_tick, tick_s, modbus=modbus
+    )
     try:
         if summary.via_mqtt:
             gateways = sorted(set(virtual.gateways.values()))
@@ -172,7 +316,7 @@ def run_live(
                 for p in publishers.values():
                     p.start()
                 try:
-                    _loop(virtual, summary, stop, deadline, on_tick, tick_s, publishers=publishers)
+                    loop(publishers=publishers)
                 finally:
                     for p in publishers.values():
                         p.flush()
@@ -180,9 +324,13 @@ def run_live(
                 time.sleep(0.5)  # let the last batches land
             shutil.rmtree(directory, ignore_errors=True)
         else:
-            _loop(virtual, summary, stop, deadline, on_tick, tick_s, sink=sink)
+            loop(sink=sink)
     finally:
+        polling.set()
+        if poller is not None:
+            poller.join(timeout=10)
         stop_serving()
+    summary.polled = modbus.polled if modbus else 0
     summary.simulated_until = clock.now().floor("s")
     return summary
 
@@ -197,11 +345,19 @@ def _loop(
     *,
     publishers: dict[str, Publisher] | None = None,
     sink: Callable[[object], object] | None = None,
+    modbus: ModbusSide | None = None,
 ) -> None:
     from carbontwin.connectors.mqtt import Batch
 
     while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-        for gateway, metrics in virtual.due():
+        for gateway, due in virtual.due():
+            metrics = due
+            if modbus is not None:
+                # Modbus points go to their gateway's registers, to be polled.
+                modbus.offer([m for m in due if m.point in modbus.points])
+                metrics = [m for m in due if m.point not in modbus.points]
+                if not metrics:
+                    continue
             if publishers is not None:
                 publishers[gateway].publish(metrics)
                 summary.published += len(metrics)
