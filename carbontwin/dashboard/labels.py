@@ -61,6 +61,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "accounting.trace": ("Drill-down: activity and factors", "明细：活动数据与排放因子"),
     "accounting.enterprise": ("Enterprise", "企业"),
     "accounting.export": ("Export CSV", "导出 CSV"),
+    "accounting.export_xlsx": ("Export XLSX", "导出 XLSX"),
     "twin.points": ("Points: value, age and quality", "计量点：数值、时效与质量"),
     "twin.quarantine": ("Quarantined rows", "隔离数据"),
     "twin.alarms": ("Open alarms", "当前告警"),

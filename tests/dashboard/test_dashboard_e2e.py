@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 from carbontwin.dashboard import Dashboard, dashboard
@@ -30,7 +31,7 @@ OTHER_ENTERPRISES = sorted({e.id for e in PARK.enterprises} - {"E04"})
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
+def served(tmp_path_factory):
     store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'ct.db'}")
     sim.simulate_to_store(store, PARK, "2025-01-01", 2)
     integrity.save_inventory(store, PARK, "2025-01", actor="test")
@@ -39,8 +40,13 @@ def url(tmp_path_factory):
         auth.add_user(name, role, password=PASSWORD, actor="t", park_id=PARK.id, enterprise=ent)
     board = Dashboard(store, PARK, auth)
     with serving(panel_server(dashboard(board))) as address:
-        yield address
+        yield address, store
     store.close()
+
+
+@pytest.fixture
+def url(served):
+    return served[0]
 
 
 def sign_in(page, url, user, password=PASSWORD):
@@ -117,3 +123,27 @@ def test_the_language_switch_shows_chinese_labels(page, url):
     page.get_by_role("button", name="中文").click()
     expect(page.get_by_text("企业排名")).to_be_visible(timeout=15_000)
     shot(page, "overview-zh")
+
+
+def test_the_overview_updates_as_new_readings_arrive(page, served):
+    from playwright.sync_api import expect
+
+    url, store = served
+    sign_in(page, url, "manager")
+    live = page.locator(".kpi-live")
+    expect(page.get_by_text("Today so far (metered sources)")).to_be_visible(timeout=15_000)
+    before = live.inner_text()
+    # A meter of E03 reports two register readings today: 600 kWh in the first quarter.
+    now = pd.Timestamp.now(tz="UTC").floor("s")
+    midnight = now.tz_convert(PARK.timezone).normalize()
+    first = max(midnight, now - pd.Timedelta(minutes=30))
+    rows = [
+        ("P-E03-ELEC", first, 1_000.0),
+        ("P-E03-ELEC", first + pd.Timedelta(minutes=15), 1_600.0),
+    ]
+    store.insert_readings([(p, int(ts.value // 1_000_000), v, 0) for p, ts, v in rows if ts <= now])
+    expect(page.get_by_text(re.compile(r"Readings up to .* \(2 today\)"))).to_be_visible(
+        timeout=20_000
+    )
+    expect(live).not_to_have_text(before, timeout=10_000)
+    shot(page, "overview-live")

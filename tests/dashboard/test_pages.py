@@ -137,3 +137,20 @@ def test_signing_in_through_the_dashboard_uses_the_platform_accounts(board):
     button.clicks += 1
     assert "ranking" in {o.name for o in _objects(main)}
     assert any(a["action"] == "auth.sign_in" for a in board.store.audit_log(limit=20))
+
+
+def test_the_accounting_exports_give_the_shown_rows_as_csv_and_xlsx(board):
+    import io
+
+    page = accounting_page(board, Session(MANAGER))
+    downloads = {o.filename: o for o in _objects(page) if isinstance(o, pn.widgets.FileDownload)}
+    assert set(downloads) == {"inventory.csv", "inventory.xlsx"}
+    csv = pd.read_csv(io.StringIO(downloads["inventory.csv"].callback().getvalue()))
+    book = pd.read_excel(downloads["inventory.xlsx"].callback(), sheet_name=None)
+    ((sheet, xlsx),) = book.items()
+    assert sheet == "2025-01"
+    assert list(csv.columns) == ["enterprise", "tco2e", "share"]
+    assert list(xlsx.columns) == ["enterprise", "t CO2e", "share"]
+    assert csv["tco2e"].sum() > 0
+    assert xlsx["t CO2e"].tolist() == csv["tco2e"].tolist()
+    assert xlsx["enterprise"].tolist() == csv["enterprise"].tolist()

@@ -54,10 +54,25 @@ def accounting_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
     def csv(m: str, b: str) -> io.StringIO:
         return io.StringIO(rows(m, b).to_csv(index=False))
 
+    def xlsx(m: str, b: str) -> io.BytesIO:
+        out = io.BytesIO()
+        shown = rows(m, b)
+        shown = shown.rename(columns={c: t(session, f"col.{c}") for c in shown.columns})
+        with pd.ExcelWriter(out, engine="openpyxl") as book:
+            shown.to_excel(book, sheet_name=m, index=False)
+        out.seek(0)
+        return out
+
     download = pn.widgets.FileDownload(
         callback=pn.bind(csv, month, by),
         filename="inventory.csv",
         label=t(session, "accounting.export"),
+        button_type="success",
+    )
+    download_xlsx = pn.widgets.FileDownload(
+        callback=pn.bind(xlsx, month, by),
+        filename="inventory.xlsx",
+        label=t(session, "accounting.export_xlsx"),
         button_type="success",
     )
 
@@ -94,7 +109,7 @@ def accounting_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
 
     return pn.Column(
         f"## {t(session, 'nav.accounting')}",
-        pn.Row(month, by, download),
+        pn.Row(month, by, download, download_xlsx),
         pn.bind(table, month, by),
         pn.pane.Markdown(f"### {t(session, 'accounting.trace')}"),
         enterprise,

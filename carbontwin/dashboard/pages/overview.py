@@ -225,7 +225,7 @@ def live_section(app: Dashboard, session: Session) -> pn.viewable.Viewable:
         default_color=ACCENT,
     )
     until = pn.pane.Markdown("", css_classes=["live-until"])
-    chart = pn.pane.HoloViews(None, visible=False, name="live-demand")
+    chart = pn.Column(name="live-demand")
 
     def refresh() -> None:
         day = app.live_day()
@@ -247,17 +247,18 @@ def live_section(app: Dashboard, session: Session) -> pn.viewable.Viewable:
                     "kW": day.electricity_kw.values,
                 }
             )
-            chart.object = frame.hvplot.area(
-                x="time",
-                y="kW",
-                color=ACCENT,
-                alpha=0.5,
-                height=200,
-                width=620,
-                title=t(session, "overview.live_kw"),
-                xlabel="",
-            )
-            chart.visible = True
+            chart.objects = [
+                frame.hvplot.area(
+                    x="time",
+                    y="kW",
+                    color=ACCENT,
+                    alpha=0.5,
+                    height=200,
+                    width=620,
+                    title=t(session, "overview.live_kw"),
+                    xlabel="",
+                )
+            ]
 
     refresh()
     session.every(5, refresh)
