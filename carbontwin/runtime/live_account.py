@@ -132,7 +132,9 @@ def today_so_far(store: Store, park: Park, now: pd.Timestamp) -> LiveDay:
     electric = [i for i, k in enumerate(data.streams) if _is_electricity(park, k)]
     kwh = data.values[electric].sum(axis=0) if electric else np.zeros(len(data.index))
     series = pd.Series(kwh / data.interval_h, index=data.index.tz_convert(tz), name="kw")
-    series = series[series.index >= midnight]
+    # Quarter-hours from midnight, and only those complete by the newest reading.
+    step = pd.Timedelta(hours=data.interval_h)
+    series = series[(series.index >= midnight) & (series.index + step <= until)]
     return LiveDay(day, until, counted, by_enterprise, by_scope, series)
 
 
