@@ -78,14 +78,12 @@ def dashboard(app: Dashboard) -> Callable[[], pn.template.BaseTemplate]:
                         )
                     )
                     continue
-                button = pn.widgets.Button(
-                    name=t(session, f"nav.{key}"), button_type="light", width=220
-                )
+                button = pn.widgets.Button(label=t(session, f"nav.{key}"), color="light", width=220)
                 button.on_click(lambda _e, k=key: show(k))
                 nav.append(button)
-            lang = pn.widgets.Button(name=t(session, "lang"), button_type="default", width=220)
+            lang = pn.widgets.Button(label=t(session, "lang"), color="default", width=220)
             lang.on_click(lambda _e: switch_language())
-            out = pn.widgets.Button(name=t(session, "logout"), button_type="warning", width=220)
+            out = pn.widgets.Button(label=t(session, "logout"), color="warning", width=220)
             out.on_click(lambda _e: sign_out())
             nav.extend([lang, out])
 
@@ -109,9 +107,9 @@ def dashboard(app: Dashboard) -> Callable[[], pn.template.BaseTemplate]:
             navigation()
 
         def login() -> None:
-            user = pn.widgets.TextInput(name=t(session, "login.user"))
-            password = pn.widgets.PasswordInput(name=t(session, "login.password"))
-            button = pn.widgets.Button(name=t(session, "login.submit"), button_type="primary")
+            user = pn.widgets.TextInput(label=t(session, "login.user"))
+            password = pn.widgets.PasswordInput(label=t(session, "login.password"))
+            button = pn.widgets.Button(label=t(session, "login.submit"), color="primary")
             error = pn.pane.Alert("", alert_type="danger", visible=False)
 
             def attempt(_e: object) -> None:

@@ -22,15 +22,15 @@ def accounting_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
     months = app.months()
     if not months:
         return pn.pane.Alert(t(session, "overview.none"), alert_type="info")
-    month = pn.widgets.Select(name=t(session, "accounting.period"), options=months)
+    month = pn.widgets.Select(label=t(session, "accounting.period"), options=months)
     by = pn.widgets.Select(
-        name=t(session, "accounting.by"),
+        label=t(session, "accounting.by"),
         options=["enterprise", "zone", "industry", "scope", "category", "gas"],
         value="enterprise",
     )
     allowed = sorted(who.enterprises(e.id for e in app.park.enterprises))
     enterprise = pn.widgets.Select(
-        name=t(session, "accounting.enterprise"), options=allowed, value=allowed[0]
+        label=t(session, "accounting.enterprise"), options=allowed, value=allowed[0]
     )
 
     def rows(m: str, b: str) -> pd.DataFrame:
@@ -67,13 +67,13 @@ def accounting_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
         callback=pn.bind(csv, month, by),
         filename="inventory.csv",
         label=t(session, "accounting.export"),
-        button_type="success",
+        color="success",
     )
     download_xlsx = pn.widgets.FileDownload(
         callback=pn.bind(xlsx, month, by),
         filename="inventory.xlsx",
         label=t(session, "accounting.export_xlsx"),
-        button_type="success",
+        color="success",
     )
 
     def trace(m: str, e: str) -> pn.viewable.Viewable:

@@ -19,15 +19,15 @@ def entry_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
     assert who is not None
     who.require("entries.write")
     sources = visible_sources(who, app.park)
-    source = pn.widgets.Select(name=t(session, "entry.source"), options=sources)
+    source = pn.widgets.Select(label=t(session, "entry.source"), options=sources)
     today = dt.date.today()
     first = today.replace(day=1)
-    start = pn.widgets.DatePicker(name=t(session, "entry.start"), value=first)
-    end = pn.widgets.DatePicker(name=t(session, "entry.end"), value=today)
-    quantity = pn.widgets.TextInput(name=t(session, "entry.quantity"), value="")
-    unit = pn.widgets.TextInput(name=t(session, "entry.unit"), value="t")
-    ref = pn.widgets.TextInput(name=t(session, "entry.ref"), value="")
-    submit = pn.widgets.Button(name=t(session, "entry.submit"), button_type="primary")
+    start = pn.widgets.DatePicker(label=t(session, "entry.start"), value=first)
+    end = pn.widgets.DatePicker(label=t(session, "entry.end"), value=today)
+    quantity = pn.widgets.TextInput(label=t(session, "entry.quantity"), value="")
+    unit = pn.widgets.TextInput(label=t(session, "entry.unit"), value="t")
+    ref = pn.widgets.TextInput(label=t(session, "entry.ref"), value="")
+    submit = pn.widgets.Button(label=t(session, "entry.submit"), color="primary")
     messages = pn.Column(name="messages")
 
     def send(_event: object) -> None:

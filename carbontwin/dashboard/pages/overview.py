@@ -27,9 +27,9 @@ def overview_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
     assert who is not None
     who.require("overview.read")
     years = app.years()
-    year = pn.widgets.Select(name=t(session, "overview.year"), options=years, value=years[0])
+    year = pn.widgets.Select(label=t(session, "overview.year"), options=years, value=years[0])
     item = pn.widgets.Select(
-        name=t(session, "overview.breakdown"),
+        label=t(session, "overview.breakdown"),
         options={t(session, f"col.{k}"): k for k in BREAKDOWNS},
         value="scope",
         width=200,
@@ -47,16 +47,16 @@ def overview_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
             return pn.pane.Alert(t(session, "overview.none"), alert_type="info")
         cards = pn.Row(
             pn.indicators.String(
-                name=t(session, "overview.total") + " (t CO2e)",
+                label=t(session, "overview.total") + " (t CO2e)",
                 value=fmt(o["total_tco2e"], session.lang),
                 css_classes=["kpi-total"],
             ),
             pn.indicators.String(
-                name=t(session, "overview.energy") + " (tce)",
+                label=t(session, "overview.energy") + " (tce)",
                 value=fmt(o["energy_tce"], session.lang),
             ),
             pn.indicators.String(
-                name=t(session, "overview.offsets") + " (t CO2e)",
+                label=t(session, "overview.offsets") + " (t CO2e)",
                 value=fmt(o["offsets_tco2e"], session.lang),
             ),
         )
@@ -190,7 +190,7 @@ def targets(app: Dashboard, session: Session, year: int, o: dict[str, Any]) -> p
         used = actual[g.indicator] / g.value if g.value else 0.0
         parts.append(
             pn.indicators.Number(
-                name=t(session, f"target.{g.indicator}"),
+                label=t(session, f"target.{g.indicator}"),
                 value=round(100 * used, 1),
                 format="{value} %",
                 colors=[(90, "#2e7d32"), (100, "#f9a825"), (1e9, "#c62828")],
@@ -219,7 +219,7 @@ def live_section(app: Dashboard, session: Session) -> pn.viewable.Viewable:
     assert who is not None
     mine = {who.enterprise} if who.scoped else None
     total = pn.indicators.String(
-        name=t(session, "overview.live_total") + " (t CO2e)",
+        label=t(session, "overview.live_total") + " (t CO2e)",
         value="—",
         css_classes=["kpi-live"],
         default_color=ACCENT,

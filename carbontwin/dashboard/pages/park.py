@@ -109,7 +109,7 @@ def park_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
         disabled=True,
         name="zones",
     )
-    show_retired = pn.widgets.Checkbox(name=t(session, "park.show_retired"), value=False)
+    show_retired = pn.widgets.Checkbox(label=t(session, "park.show_retired"), value=False)
     table = pn.widgets.Tabulator(
         pd.DataFrame(columns=list(COLUMNS)),
         titles=_titles(session, COLUMNS),
@@ -133,28 +133,28 @@ def park_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
 
     # The form (only for roles that may write the registry).
     heading = pn.pane.Markdown("", name="form-heading")
-    fid = pn.widgets.TextInput(name=t(session, "park.field.id"))
-    name = pn.widgets.TextInput(name=t(session, "park.field.name"))
-    name_zh = pn.widgets.TextInput(name=t(session, "park.field.name_zh"))
-    uscc = pn.widgets.TextInput(name=t(session, "park.field.uscc"))
+    fid = pn.widgets.TextInput(label=t(session, "park.field.id"))
+    name = pn.widgets.TextInput(label=t(session, "park.field.name"))
+    name_zh = pn.widgets.TextInput(label=t(session, "park.field.name_zh"))
+    uscc = pn.widgets.TextInput(label=t(session, "park.field.uscc"))
     industry = pn.widgets.AutocompleteInput(
-        name=t(session, "park.field.industry"),
+        label=t(session, "park.field.industry"),
         options=sorted({e.industry for e in app.park.enterprises}),
         restrict=False,
         min_characters=1,
         case_sensitive=False,
     )
     zone = pn.widgets.Select(
-        name=t(session, "park.field.zone"),
+        label=t(session, "park.field.zone"),
         options={f"{z.id} — {_zone_name(session, app.park, z.id)}": z.id for z in app.park.zones},
     )
-    entry_date = pn.widgets.DatePicker(name=t(session, "park.field.entry_date"), value=today)
-    key_emitter = pn.widgets.Checkbox(name=t(session, "park.field.key_emitter"))
-    on = pn.widgets.DatePicker(name=t(session, "park.field.on"), value=today, end=today)
-    save = pn.widgets.Button(name=t(session, "park.save"), button_type="primary")
-    new = pn.widgets.Button(name=t(session, "park.new"), button_type="light")
-    confirm = pn.widgets.Checkbox(name=t(session, "park.confirm", id="—"), disabled=True)
-    retire = pn.widgets.Button(name=t(session, "park.retire"), button_type="danger", disabled=True)
+    entry_date = pn.widgets.DatePicker(label=t(session, "park.field.entry_date"), value=today)
+    key_emitter = pn.widgets.Checkbox(label=t(session, "park.field.key_emitter"))
+    on = pn.widgets.DatePicker(label=t(session, "park.field.on"), value=today, end=today)
+    save = pn.widgets.Button(label=t(session, "park.save"), color="primary")
+    new = pn.widgets.Button(label=t(session, "park.new"), color="light")
+    confirm = pn.widgets.Checkbox(label=t(session, "park.confirm", id="—"), disabled=True)
+    retire = pn.widgets.Button(label=t(session, "park.retire"), color="danger", disabled=True)
 
     def selected() -> str | None:
         sel = table.selection
