@@ -52,7 +52,10 @@ def dashboard(app: Dashboard) -> Callable[[], pn.template.BaseTemplate]:
         nav = pn.Column()
         status = pn.pane.Markdown("")
         template = pn.template.FastListTemplate(
-            title=label("app.title"), accent=ACCENT, sidebar=[status, nav], main=[main]
+            title=f"{label('app.title')} · {label('app.title', 'zh')}",
+            accent=ACCENT,
+            sidebar=[status, nav],
+            main=[main],
         )
 
         def show(key: str) -> None:
