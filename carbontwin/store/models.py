@@ -337,6 +337,42 @@ class SetpointRow(Base):
     detail: Mapped[str] = mapped_column(sa.String, default="")
 
 
+class AlarmRow(Base):
+    """An alarm: an anomaly found in a point's data, and what people did about it.
+
+    ``status``: ``open``, ``acknowledged`` (someone is on it) or ``closed`` (with a note).
+    While an alarm of a point and kind is not closed, the same anomaly seen again updates
+    it (``last_seen_at``, ``count``) instead of opening another.
+    """
+
+    __tablename__ = "alarms"
+    __table_args__ = (
+        sa.Index(None, "park_id", "status"),
+        sa.Index(None, "park_id", "point", "kind", "status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    park_id: Mapped[str] = mapped_column(sa.String)
+    point: Mapped[str] = mapped_column(sa.String)
+    enterprise: Mapped[str] = mapped_column(sa.String, default="")
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    severity: Mapped[str] = mapped_column(sa.String(16))
+    message_en: Mapped[str] = mapped_column(sa.String)
+    message_zh: Mapped[str] = mapped_column(sa.String, default="")
+    score: Mapped[float | None] = mapped_column(sa.Double, nullable=True)
+    reading_ts: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    opened_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    count: Mapped[int] = mapped_column(sa.Integer, default=1)
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    acknowledged_by: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    note: Mapped[str] = mapped_column(sa.String, default="")
+
+
 class IntegrityBatchRow(Base):
     """One link of the integrity chain: a batch of readings, entries or an inventory.
 

@@ -87,6 +87,7 @@ from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.core.park import Park
 from carbontwin.core.records import ActivityEntry, FactorOverride, QuarantineRecord, Statistic
 from carbontwin.store.accounts import AccountsMixin
+from carbontwin.store.alarms import AlarmsMixin
 from carbontwin.store.chain import append_link, begin_link, finish_link, verify_chain
 from carbontwin.store.db import (
     WRITE_OPTION,
@@ -425,7 +426,7 @@ def _is_int64(value: object) -> bool:
         return False
 
 
-class Store(AccountsMixin, InventoriesMixin):
+class Store(AccountsMixin, AlarmsMixin, InventoriesMixin):
     """The platform's storage: one database, SQLite or PostgreSQL.
 
     Open it with :meth:`Store.open`, which migrates the schema; close it with
