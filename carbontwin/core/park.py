@@ -150,17 +150,24 @@ class Zone(_Model):
     name_zh: str = ""
     parent: str | None = None
     area_km2: float | None = quantity("km2", "land area", None, ge=0)
-    outline: list[tuple[float, float]] | None = Field(
+    outline: list[list[float]] | None = Field(
         None,
-        description="the zone's boundary on the park's site plan: (x east, y north) corners in "
+        description="the zone's boundary on the park's site plan: [x east, y north] corners in "
         "km from the plan's origin, drawn on the dashboard's map",
+        json_schema_extra={"unit": "km"},
     )
 
     @field_validator("outline")
     @classmethod
-    def _polygon(cls, v: list[tuple[float, float]] | None) -> list[tuple[float, float]] | None:
-        if v is not None and len(v) < 3:
+    def _polygon(cls, v: list[list[float]] | None) -> list[list[float]] | None:
+        if v is None:
+            return v
+        if len(v) < 3:
             msg = f"outline has {len(v)} corner(s); a zone's boundary needs at least 3"
+            raise ValueError(msg)
+        bad = [c for c in v if len(c) != 2]
+        if bad:
+            msg = f"outline corner {bad[0]} is not [x, y]; give each corner as two numbers"
             raise ValueError(msg)
         return v
 

@@ -1,8 +1,12 @@
-"""Open alarms of the live twin, for the API and the dashboard alike.
+"""Alarms, for the API and the dashboard alike.
 
-Today an alarm is a point gone silent: no reading for ``stale_factor`` of its intervals
-(the twin state's rule). Each alarm names the point, its enterprise, a severity and a
-message in English and Chinese.
+Two sources: the live twin — a point gone silent, no reading for ``stale_factor`` of its
+intervals (the twin state's rule), open while it lasts and never stored — and the store,
+where the anomaly detectors' alarms are kept, acknowledged and closed
+(:class:`~carbontwin.store.alarms.AlarmsMixin`). Each alarm names the point, its
+enterprise, a severity and a message in English and Chinese; :func:`alarm_list` gives both
+kinds, as far as the caller may see, and :func:`handle_alarm` acknowledges or closes a
+stored one.
 """
 
 from __future__ import annotations
@@ -14,15 +18,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from carbontwin.core.errors import ValidationError
 from carbontwin.core.park import Park
+from carbontwin.runtime.access import Principal, visible_points
+from carbontwin.store import NotFoundError, Store
 from carbontwin.twin.state import TwinState
 
-__all__ = ["Alarm", "open_alarms"]
+__all__ = ["Alarm", "alarm_list", "handle_alarm", "open_alarms"]
 
 
 @dataclass(frozen=True)
 class Alarm:
-    """An open alarm of the live state."""
+    """An alarm: of the live state (``id`` None, never stored) or a stored one."""
 
     kind: str
     severity: str
@@ -31,6 +38,13 @@ class Alarm:
     message: dict[str, str]
     since: dt.datetime | None
     age_s: float
+    id: int | None = None
+    status: str = "open"
+    count: int = 1
+    score: float | None = None
+    acknowledged_by: str | None = None
+    closed_by: str | None = None
+    note: str = ""
 
 
 def open_alarms(
@@ -83,3 +97,72 @@ def open_alarms(
             )
         )
     return sorted(out, key=lambda a: -a.age_s)
+
+
+def _stored(row: dict) -> Alarm:
+    return Alarm(
+        kind=row["kind"],
+        severity=row["severity"],
+        point=row["point"],
+        enterprise=row["enterprise"],
+        message={"en": row["message_en"], "zh": row["message_zh"] or row["message_en"]},
+        since=row["reading_ts"],
+        age_s=0.0,
+        id=row["id"],
+        status=row["status"],
+        count=row["count"],
+        score=row["score"],
+        acknowledged_by=row["acknowledged_by"],
+        closed_by=row["closed_by"],
+        note=row["note"],
+    )
+
+
+def alarm_list(
+    store: Store,
+    state: TwinState | None,
+    park: Park,
+    who: Principal,
+    *,
+    now: pd.Timestamp | None = None,
+    closed: bool = False,
+) -> list[Alarm]:
+    """Return the alarms ``who`` may see: the live state's, then the stored ones, newest first.
+
+    Parameters
+    ----------
+    closed : bool
+        Include closed stored alarms.
+    """
+    who.require("alarms.read")
+    points = visible_points(who, park)
+    live = open_alarms(state, park, points, now)
+    status = None if closed else ["open", "acknowledged"]
+    stored = [_stored(r) for r in store.alarms(park.id, status=status, points=points)]
+    return [*live, *stored]
+
+
+def handle_alarm(
+    store: Store, park: Park, who: Principal, alarm_id: int, action: str, note: str = ""
+) -> Alarm:
+    """Acknowledge (``action="acknowledge"``) or close (``"close"``, with a note) an alarm.
+
+    Raises
+    ------
+    AccessDenied
+        Unless ``who`` may handle alarms.
+    NotFoundError
+        If there is no such alarm in ``park`` among the points ``who`` may see.
+    ValidationError, ConsistencyError
+        For an unknown action, a close without a note, or an alarm closed already.
+    """
+    who.require("alarms.handle")
+    statuses = {"acknowledge": "acknowledged", "close": "closed"}
+    if action not in statuses:
+        msg = f"an alarm is acknowledged or closed; got action {action!r}"
+        raise ValidationError(msg)
+    row = store.alarm(alarm_id)
+    if row["park_id"] != park.id or row["point"] not in set(visible_points(who, park)):
+        msg = f"there is no alarm {alarm_id} in park {park.id!r} that you may see"
+        raise NotFoundError(msg)
+    return _stored(store.update_alarm(alarm_id, statuses[action], actor=who.name, note=note))

@@ -241,6 +241,22 @@ def quarantine_a_row(api: Any) -> None:
     assert resp.json()["quarantined"], resp.text
 
 
+def raise_an_alarm(api: Any) -> None:
+    api.store.raise_alarms(
+        PARK.id,
+        [
+            {
+                "point": "P-E04-PV",
+                "enterprise": "E04",
+                "kind": "spike",
+                "severity": "warning",
+                "message_en": "spike on P-E04-PV",
+                "ts": dt.datetime.now(dt.UTC),
+            }
+        ],
+    )
+
+
 def deliver_a_setpoint(api: Any) -> None:
     control.issue_setpoints(
         api.store, PARK, [{"setpoint": "A-E04-LINE.rate_frac", "value": 0.5}], actor="energy"
@@ -339,6 +355,12 @@ SAMPLES: dict[str, Sample] = {
     # operations
     f"GET {V1}/twin/state": fixed(f"{V1}/twin/state"),
     f"GET {V1}/alarms": fixed(f"{V1}/alarms"),
+    f"POST {V1}/alarms/{{alarm_id}}/{{action}}": Sample(
+        lambda api, ent: Call(
+            f"{V1}/alarms/{first_id(api.store.alarms(PARK.id))}/close", json={"note": "CT fixed"}
+        ),
+        setup=raise_an_alarm,
+    ),
     f"GET {V1}/quarantine": fixed(f"{V1}/quarantine"),
     f"POST {V1}/quarantine/{{quarantine_id}}/release": Sample(
         lambda api, ent: Call(

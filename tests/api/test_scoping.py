@@ -431,3 +431,50 @@ def test_a_user_of_another_park_is_refused(api):
     resp = api.client.get(f"{V1}/registry/sources", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 403 and resp.json()["code"] == "out_of_scope"
     assert "elsewhere" in resp.json()["message"]
+
+
+def test_stored_alarms_are_listed_handled_and_scoped(make_api):
+    api = make_api()
+    c = api.client
+    now = dt.datetime.now(dt.UTC)
+    api.store.raise_alarms(
+        PARK.id,
+        [
+            {
+                "point": "P-E04-PV",
+                "enterprise": OWN,
+                "kind": "spike",
+                "severity": "warning",
+                "message_en": "spike on P-E04-PV",
+                "message_zh": "P-E04-PV 尖峰",
+                "ts": now,
+            },
+            {
+                "point": "P-E01-CHP-COAL",
+                "enterprise": OTHER,
+                "kind": "stuck",
+                "severity": "critical",
+                "message_en": "stuck",
+                "ts": now,
+            },
+        ],
+    )
+
+    def stored(user, **params):
+        answer = c.get(f"{V1}/alarms", params=params, headers=api.as_(user)).json()
+        return {a["point"]: a for a in answer if a["id"] is not None}
+
+    assert set(stored("manager")) == {"P-E04-PV", "P-E01-CHP-COAL"}
+    assert set(stored("eu")) == {"P-E04-PV"}
+    assert stored("eu")["P-E04-PV"]["message"] == {"en": "spike on P-E04-PV", "zh": "P-E04-PV 尖峰"}
+    other = stored("manager")["P-E01-CHP-COAL"]["id"]
+    h = api.as_("energy")
+    r = c.post(f"{V1}/alarms/{other}/close", json={"note": ""}, headers=h)
+    assert r.status_code == 422 and "needs a note" in r.json()["message"]
+    r = c.post(f"{V1}/alarms/{other}/acknowledge", json={}, headers=h)
+    assert r.status_code == 200 and r.json()["status"] == "acknowledged"
+    r = c.post(f"{V1}/alarms/{other}/close", json={"note": "valve freed"}, headers=h)
+    assert (r.json()["status"], r.json()["closed_by"]) == ("closed", "energy")
+    assert c.post(f"{V1}/alarms/{other}/close", json={"note": "x"}, headers=h).status_code == 409
+    assert set(stored("energy")) == {"P-E04-PV"}
+    assert set(stored("energy", closed=True)) == {"P-E04-PV", "P-E01-CHP-COAL"}

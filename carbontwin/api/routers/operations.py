@@ -11,14 +11,14 @@ import datetime as dt
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from carbontwin.api.dependencies import ApiContext, context, require
 from carbontwin.api.schemas import CONFLICT, DENIED, INVALID, NOT_FOUND
 from carbontwin.core.park import Park
 from carbontwin.runtime.access import Principal, visible_points
-from carbontwin.runtime.alarms import open_alarms
+from carbontwin.runtime.alarms import alarm_list, handle_alarm
 from carbontwin.store import NotFoundError
 
 __all__ = ["router"]
@@ -50,14 +50,27 @@ class TwinOut(BaseModel):
 
 
 class Alarm(BaseModel):
-    """An alarm raised from the live state."""
+    """An alarm: of the live state (``id`` null: a point gone silent) or a stored one."""
 
-    kind: str = Field(description="stale: no reading for three intervals")
+    id: int | None = Field(None, description="the stored alarm's id; null for a live one")
+    kind: str = Field(description="stale: no reading for three intervals; else the detector's")
     severity: str
     point: str
     enterprise: str
     message: dict[str, str] = Field(description="en and zh")
     since: dt.datetime | None
+    status: str = Field("open", description="open, acknowledged or closed")
+    count: int = Field(1, description="times the anomaly was seen while the alarm was open")
+    score: float | None = None
+    acknowledged_by: str | None = None
+    closed_by: str | None = None
+    note: str = ""
+
+
+class AlarmNote(BaseModel):
+    """What was found and done (required to close)."""
+
+    note: str = Field("", max_length=2000)
 
 
 class QuarantinedOut(BaseModel):
@@ -116,21 +129,49 @@ def twin_state(who: Annotated[Principal, Depends(require("twin.read"))], ctx: Ct
 
 
 @router.get("/alarms", response_model=list[Alarm], responses=DENIED)
-def alarms(who: Annotated[Principal, Depends(require("alarms.read"))], ctx: Ctx) -> list[Alarm]:
-    """Return the open alarms: points that have gone silent (stale)."""
+def alarms(
+    who: Annotated[Principal, Depends(require("alarms.read"))],
+    ctx: Ctx,
+    closed: Annotated[bool, Query(description="include closed stored alarms")] = False,
+) -> list[Alarm]:
+    """Return the alarms: points gone silent (live), then the stored ones, newest first."""
     with ctx.lock:
-        found = open_alarms(ctx.ingestor.state, ctx.park, visible_points(who, ctx.park))
-    return [
-        Alarm(
-            kind=a.kind,
-            severity=a.severity,
-            point=a.point,
-            enterprise=a.enterprise,
-            message=a.message,
-            since=a.since,
-        )
-        for a in found
-    ]
+        found = alarm_list(ctx.store, ctx.ingestor.state, ctx.park, who, closed=closed)
+    return [_alarm_out(a) for a in found]
+
+
+def _alarm_out(a: object) -> Alarm:
+    return Alarm(
+        id=a.id,
+        kind=a.kind,
+        severity=a.severity,
+        point=a.point,
+        enterprise=a.enterprise,
+        message=a.message,
+        since=a.since,
+        status=a.status,
+        count=a.count,
+        score=a.score,
+        acknowledged_by=a.acknowledged_by,
+        closed_by=a.closed_by,
+        note=a.note,
+    )
+
+
+@router.post(
+    "/alarms/{alarm_id}/{action}",
+    response_model=Alarm,
+    responses={**DENIED, **INVALID, **NOT_FOUND, **CONFLICT},
+)
+def handle(
+    alarm_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    action: Annotated[str, Path(pattern="^(acknowledge|close)$")],
+    body: AlarmNote,
+    who: Annotated[Principal, Depends(require("alarms.handle"))],
+    ctx: Ctx,
+) -> Alarm:
+    """Acknowledge a stored alarm, or close it with a note of what was found and done."""
+    return _alarm_out(handle_alarm(ctx.store, ctx.park, who, alarm_id, action, body.note))
 
 
 def _owners(park: Park) -> dict[str, dict[str, str]]:
