@@ -1,10 +1,11 @@
-"""Forecasting: load and PV forecasters, rolling-origin backtests and peak prediction.
+"""Forecasting: load and PV forecasters, backtests, peak prediction, target pre-allocation.
 
 A compute package: it takes pandas series (timezone-aware, interval starts) and returns
 pandas frames and xarray datasets; it imports only :mod:`carbontwin.core` and the
 scientific stack. See ``docs/forecasting.md``.
 """
 
+from carbontwin.forecasting.allocation import Allocation, allocate
 from carbontwin.forecasting.backtest import BACKTEST_METRICS, day_ahead_origins, run
 from carbontwin.forecasting.features import (
     calendar_features,
@@ -33,10 +34,12 @@ from carbontwin.forecasting.peak import (
 __all__ = [
     "BACKTEST_METRICS",
     "DEFAULT_QUANTILES",
+    "Allocation",
     "Forecaster",
     "GradientBoosting",
     "Sarimax",
     "SeasonalNaive",
+    "allocate",
     "calendar_features",
     "check_series",
     "cv_rmse",
