@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -631,6 +632,51 @@ def indicators(
         for label, row in table.iterrows():
             out.add_row(str(label), *[f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}" for v in row])
         console.print(out)
+
+
+@app.command(help=text("forecast.help"))
+def forecast(
+    park: str = typer.Argument("demo", help="park YAML file, or 'demo'"),
+    day: str = typer.Option(..., "--day", "-d", help="the local day forecast, YYYY-MM-DD"),
+    model: str = typer.Option("gbm", "--model", "-m", help="gbm, seasonal_naive or sarimax"),
+    contracted_kw: float | None = typer.Option(None, "--contracted-kw", help="for P(exceed)"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Forecast the park's electric demand of a day (day-ahead), with its band and peak."""
+    from carbontwin.runtime.forecast import forecast_day
+
+    try:
+        p = uc.resolve_park(park)
+        store = reg.open_store(store_url)
+        try:
+            with console.status(text("forecast.fitting", lang, model=model)):
+                result = forecast_day(store, p, day, model=model, contracted_kw=contracted_kw)
+        finally:
+            store.close()
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        return
+    frame = result.frame.copy()
+    frame.index = frame.index.strftime("%H:%M")
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index_label="hour"))
+        return
+    _print_frame(frame, text("forecast.title", lang, day=result.day, model=model), "hour")
+    peak = result.peak
+    console.print(
+        text(
+            "forecast.peak",
+            lang,
+            peak=f"{peak['peak']:,.0f}",
+            hour=int(peak["peak_hour"]),
+            exceed="–" if peak["p_exceed"] != peak["p_exceed"] else f"{peak['p_exceed']:.0%}",
+        )
+    )
 
 
 @app.command("park-reference", help=text("park_reference.help"))

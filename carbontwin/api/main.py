@@ -35,6 +35,7 @@ from carbontwin.api.routers import (
     control,
     data,
     factors,
+    forecasting,
     ingest,
     operations,
     registry,
@@ -175,6 +176,7 @@ def create_app(
         factors,
         operations,
         control,
+        forecasting,
     ):
         _document_permissions(module.router)
         app.include_router(module.router)

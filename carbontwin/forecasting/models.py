@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import abc
 import copy
 import math
 import warnings
@@ -123,7 +124,7 @@ def _residual_quantiles(calibration: pd.DataFrame, quantiles: Sequence[float]) -
     return table
 
 
-class Forecaster:
+class Forecaster(abc.ABC):
     """The common interface and checks of every forecaster (see the module docstring).
 
     Attributes set by ``fit``: ``history_`` (the series), ``step_`` (its step),
@@ -141,10 +142,11 @@ class Forecaster:
     exog_columns_: list[str] | None
     calibration_: pd.DataFrame | None = None
 
+    @abc.abstractmethod
     def fit(self, history: pd.Series, exog: pd.DataFrame | None = None) -> Self:
         """Fit on ``history`` (and ``exog`` over it); return the fitted forecaster."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def predict(
         self,
         origin: pd.Timestamp | str,
@@ -153,7 +155,6 @@ class Forecaster:
         history: pd.Series | None = None,
     ) -> pd.DataFrame:
         """Forecast ``horizon`` after ``origin``; see the module docstring."""
-        raise NotImplementedError
 
     def clone(self) -> Self:
         """Return an unfitted copy with the same parameters."""

@@ -368,6 +368,11 @@ SAMPLES: dict[str, Sample] = {
         ),
         setup=quarantine_a_row,
     ),
+    # forecasting
+    f"GET {V1}/forecast": fixed(
+        f"{V1}/forecast",
+        params={"day": "2025-02-28", "model": "seasonal_naive", "history_days": 26},
+    ),
     # accounting
     f"GET {V1}/overview": fixed(f"{V1}/overview", params={"year": 2025}),
     f"GET {V1}/inventory": fixed(
