@@ -19,6 +19,7 @@ from carbontwin.dashboard.base import ACCENT, Dashboard, Session, t
 from carbontwin.dashboard.labels import label
 from carbontwin.dashboard.pages.accounting import accounting_page
 from carbontwin.dashboard.pages.entry import entry_page
+from carbontwin.dashboard.pages.forecast import forecast_page
 from carbontwin.dashboard.pages.overview import overview_page
 from carbontwin.dashboard.pages.park import park_page
 from carbontwin.dashboard.pages.twin import twin_page
@@ -34,6 +35,7 @@ PAGES: list[tuple[str, Callable[[Dashboard, Session], pn.viewable.Viewable] | No
     ("overview", overview_page),
     ("accounting", accounting_page),
     ("twin", twin_page),
+    ("forecast", forecast_page),
     ("entry", entry_page),
     ("strategies", None),
     ("scenarios", None),
@@ -52,7 +54,7 @@ def dashboard(app: Dashboard) -> Callable[[], pn.template.BaseTemplate]:
         nav = pn.Column()
         status = pn.pane.Markdown("")
         template = pn.template.FastListTemplate(
-            title=f"{label('app.title')} · {label('app.title', 'zh')}",
+            title=label("app.header"),
             accent=ACCENT,
             sidebar=[status, nav],
             main=[main],

@@ -10,6 +10,7 @@ from carbontwin.dashboard import PAGES, Dashboard, Session, dashboard
 from carbontwin.dashboard.labels import LABELS, fmt, label
 from carbontwin.dashboard.pages.accounting import accounting_page
 from carbontwin.dashboard.pages.entry import entry_page
+from carbontwin.dashboard.pages.forecast import forecast_page
 from carbontwin.dashboard.pages.overview import overview_page
 from carbontwin.dashboard.pages.twin import twin_page
 from carbontwin.runtime import integrity
@@ -154,3 +155,43 @@ def test_the_accounting_exports_give_the_shown_rows_as_csv_and_xlsx(board):
     assert csv["tco2e"].sum() > 0
     assert xlsx["t CO2e"].tolist() == csv["tco2e"].tolist()
     assert xlsx["enterprise"].tolist() == csv["enterprise"].tolist()
+
+
+def test_the_forecast_page_shows_a_band_or_says_what_is_missing(board):
+    page = forecast_page(board, Session(MANAGER))
+    # Two days of history are not enough to fit: the page says so instead of failing.
+    assert "a forecast needs at least" in _text(page)
+    with pytest.raises(AccessDenied):
+        forecast_page(board, Session(UNIT))
+
+
+def test_alarms_are_listed_and_handled_on_the_twin_page(board):
+    import datetime as dt
+
+    (a,) = board.store.raise_alarms(
+        PARK.id,
+        [
+            {
+                "point": "P-E04-PV",
+                "enterprise": "E04",
+                "kind": "spike",
+                "severity": "warning",
+                "message_en": "spike on P-E04-PV",
+                "message_zh": "P-E04-PV 尖峰",
+                "ts": dt.datetime.now(dt.UTC),
+            }
+        ],
+    )
+    unit_page = twin_page(board, Session(UNIT))
+    assert _tables(unit_page)["alarms"]["point"].tolist() == ["P-E04-PV"]
+    assert not [o for o in _objects(unit_page) if isinstance(o, pn.widgets.Button)]
+    manager = Session(Principal("manager", "park_manager", park_id=PARK.id))
+    page = twin_page(board, manager)
+    buttons = {o.label: o for o in _objects(page) if isinstance(o, pn.widgets.Button)}
+    inputs = {o.label: o for o in _objects(page) if isinstance(o, pn.widgets.IntInput)}
+    inputs["Alarm"].value = a["id"]
+    buttons["Close"].clicks += 1  # no note: refused with the reason
+    assert "needs a note" in _text(page)
+    buttons["Acknowledge"].clicks += 1
+    assert board.store.alarm(a["id"])["status"] == "acknowledged"
+    assert "acknowledged" in _tables(page)["alarms"]["status"].tolist()

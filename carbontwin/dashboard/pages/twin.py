@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import panel as pn
 
+from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.dashboard.base import Dashboard, Session, t
 from carbontwin.runtime.access import visible_points
-from carbontwin.runtime.alarms import open_alarms
+from carbontwin.runtime.alarms import alarm_list, handle_alarm
+from carbontwin.store import NotFoundError
 
 __all__ = ["twin_page"]
 
@@ -36,19 +38,37 @@ def twin_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
 
     def alarm_rows() -> pd.DataFrame:
         now = app.clock() if app.clock else None
-        found = open_alarms(app.state, app.park, allowed, now) if who.can("alarms.read") else []
+        found = (
+            alarm_list(app.store, app.state, app.park, who, now=now)
+            if who.can("alarms.read")
+            else []
+        )
         return pd.DataFrame(
             [
                 {
+                    "id": a.id,
                     "severity": a.severity,
+                    "kind": a.kind,
                     "point": a.point,
                     "enterprise": a.enterprise,
                     "message": a.message["zh" if session.lang == "zh" else "en"],
                     "since": a.since,
+                    "status": a.status,
+                    "count": a.count,
                 }
                 for a in found
             ],
-            columns=["severity", "point", "enterprise", "message", "since"],
+            columns=[
+                "id",
+                "severity",
+                "kind",
+                "point",
+                "enterprise",
+                "message",
+                "since",
+                "status",
+                "count",
+            ],
         )
 
     points = pn.widgets.Tabulator(
@@ -61,6 +81,34 @@ def twin_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
     def refresh() -> None:
         points.value = point_rows()
         alarms.value = alarm_rows()
+
+    handling = pn.Column(name="alarm-handling")
+    if who.can("alarms.handle"):
+        alarm_id = pn.widgets.IntInput(label=t(session, "twin.alarm_id"), start=1, width=140)
+        note = pn.widgets.TextInput(label=t(session, "twin.note"), width=360)
+        ack = pn.widgets.Button(label=t(session, "twin.acknowledge"), color="primary")
+        close = pn.widgets.Button(label=t(session, "twin.close"), color="warning")
+        said = pn.Column()
+
+        def act(action: str) -> None:
+            said.clear()
+            try:
+                a = handle_alarm(
+                    app.store, app.park, who, int(alarm_id.value or 0), action, note.value
+                )
+            except (ValidationError, ConsistencyError, NotFoundError) as exc:
+                said.append(pn.pane.Alert(str(exc), alert_type="danger"))
+                return
+            said.append(
+                pn.pane.Alert(
+                    t(session, "twin.handled", id=a.id, status=a.status), alert_type="success"
+                )
+            )
+            refresh()
+
+        ack.on_click(lambda _e: act("acknowledge"))
+        close.on_click(lambda _e: act("close"))
+        handling.extend([pn.Row(alarm_id, note, ack, close), said])
 
     session.every(5, refresh)
     held = []
@@ -87,6 +135,7 @@ def twin_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
         points,
         f"### {t(session, 'twin.alarms')}",
         alarms,
+        handling,
         f"### {t(session, 'twin.quarantine')}",
         quarantine,
         name="twin",
