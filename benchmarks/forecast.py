@@ -2,7 +2,7 @@
 
 Two datasets, hourly day-ahead forecasts issued at local midnight:
 
-- CityLearn 2022 (measured, ``tests/data/citylearn2022``): the sum of buildings 1–10's
+- CityLearn 2022 (measured, ``carbontwin/data/citylearn2022``): the sum of buildings 1–10's
   equipment electric power [kWh per hour], the observed weather used as a perfect weather
   forecast; rolling origins over the last three months (2017-05-01 to 2017-07-30).
 - The demo park simulated for 2025 at 1-min steps: its total electric demand (grid import
@@ -37,6 +37,7 @@ from carbontwin.core import demo_park_path, load_park
 from carbontwin.core.units import conversion_factor
 from carbontwin.forecasting import GradientBoosting, Sarimax, SeasonalNaive
 from carbontwin.forecasting import run as backtest
+from carbontwin.runtime.datasets import CITYLEARN_WEATHER, citylearn
 from carbontwin.twin import Simulator, typical_weather
 
 NAME = "forecast"
@@ -55,43 +56,14 @@ UNITS = {
     "simulate_seconds": "s",
 }
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "citylearn2022"
-CITYLEARN_FILE = "citylearn2022_buildings_1_10.csv.gz"
-#: Local standard time of Fontana, California (the data has no daylight saving).
-CITYLEARN_TZ = "Etc/GMT+8"
-CITYLEARN_FIRST = "2016-07-31 23:00"
 CITYLEARN_TEST = ("2017-05-01", "2017-07-30")
-WEATHER = ["temp_air_c", "relative_humidity_pct", "dhi_w_per_m2", "dni_w_per_m2"]
+WEATHER = CITYLEARN_WEATHER
 DEMO_START = "2025-01-01"
 DEMO_TEST_FULL = ("2025-10-01", "2025-12-30")
 SEED = 2025
 
 
 # ------------------------------------------------------------------------------ data
-@functools.lru_cache(maxsize=1)
-def citylearn_frame() -> pd.DataFrame:
-    """The CityLearn extract indexed by interval start (local standard time)."""
-    frame = pd.read_csv(DATA_DIR / CITYLEARN_FILE, compression="gzip")
-    frame.index = pd.date_range(
-        CITYLEARN_FIRST, periods=len(frame), freq="h", tz=CITYLEARN_TZ, name="time"
-    )
-    return frame
-
-
-def citylearn() -> tuple[pd.Series, pd.DataFrame]:
-    """The load of buildings 1–10 [kWh per hour] and the observed weather."""
-    frame = citylearn_frame()
-    cols = [f"building_{i}_equipment_kwh" for i in range(1, 11)]
-    load = frame[cols].sum(axis=1).rename("energy_kwh")
-    return load, frame[WEATHER].copy()
-
-
-def citylearn_pv() -> tuple[pd.Series, pd.DataFrame]:
-    """Building 1's PV output per kW installed [W/kW] and the observed weather."""
-    frame = citylearn_frame()
-    return frame["solar_generation_w_per_kw"].rename("pv_w_per_kw"), frame[WEATHER].copy()
-
-
 def citylearn_models(small: bool = False) -> dict[str, object]:
     """The three models, with the US (California) holidays."""
     return {

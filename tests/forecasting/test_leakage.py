@@ -1,6 +1,6 @@
 """No leakage: a day-ahead forecast issued at midnight cannot see the day it forecasts.
 
-The CityLearn load (tests/data/citylearn2022) with its weather; the target values inside
+The CityLearn load (carbontwin/data/citylearn2022) with its weather; the target values inside
 the forecast day (and after it) are perturbed: the forecast must not change at all. As a
 check that the test can fail, perturbing the day before the origin does change it.
 """
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
 
-from benchmarks.forecast import citylearn
 from carbontwin.forecasting import GradientBoosting, SeasonalNaive
 from carbontwin.forecasting import run as backtest
+from carbontwin.runtime.datasets import citylearn
 
 ORIGIN = "2017-06-01"
 
