@@ -679,6 +679,82 @@ def forecast(
     )
 
 
+@app.command(help=text("allocate.help"))
+def allocate(
+    park: str = typer.Argument("demo", help="park YAML file, or 'demo'"),
+    year: int = typer.Option(..., "--year", "-y", help="the target year"),
+    method: str = typer.Option(
+        "historical_share", "--method", "-m", help="historical_share or growth_adjusted"
+    ),
+    indicator: str = typer.Option("emissions_tco2e", "--indicator", help="or energy_tce"),
+    target: float | None = typer.Option(None, "--target", help="default: the park's own"),
+    fix: list[str] = typer.Option([], "--fix", help="pin a row, ID=VALUE; repeatable"),
+    level: str = typer.Option("enterprise", "--level", help="enterprise or industry"),
+    monthly: bool = typer.Option(False, "--monthly", help="also the split by month"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Suggest how a park target is shared among enterprises, from the stored history."""
+    from carbontwin.runtime.targets import suggest_allocation
+
+    fixed = {}
+    for item in fix:
+        key, sep, value = item.partition("=")
+        try:
+            fixed[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            _fail(ValidationError(f"--fix {item!r} must be ID=VALUE, e.g. E04=9000"))
+            return
+    try:
+        p = uc.resolve_park(park)
+        store = reg.open_store(store_url)
+        try:
+            result = suggest_allocation(
+                store,
+                p,
+                year=year,
+                method=method,
+                indicator=indicator,
+                target=target,
+                fixed=fixed or None,
+                level=level,
+            )
+        finally:
+            store.close()
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    frame = result.to_frame()
+    reason = "reason_zh" if lang == "zh" else "reason_en"
+    shown = frame[["allocation", "share", "fixed", reason]].rename(columns={reason: "reason"})
+    if fmt == "json":
+        doc = {
+            "method": result.method,
+            "year": result.year,
+            "indicator": result.indicator,
+            "target": result.target,
+            "rows": shown.reset_index().to_dict(orient="records"),
+        }
+        if monthly and result.monthly_history is not None:
+            doc["monthly"] = result.monthly().to_dict()
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+        return
+    if fmt == "csv":
+        split = monthly and result.monthly_history is not None
+        sys.stdout.write((result.monthly() if split else shown).to_csv())
+        return
+    _print_frame(
+        shown,
+        text("allocate.title", lang, year=year, method=method, target=f"{result.target:,.0f}"),
+        level,
+    )
+    if monthly and result.monthly_history is not None:
+        _print_frame(result.monthly(), text("allocate.monthly", lang), "month")
+
+
 @app.command("park-reference", help=text("park_reference.help"))
 def park_reference() -> None:
     """Print the reference of the park file (docs/park.md) from the models' declarations."""

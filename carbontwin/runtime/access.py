@@ -63,7 +63,10 @@ PERMISSION_LABELS: dict[str, tuple[str, str]] = {
     "inventory.read": ("read inventories and their drill-down", "查看排放清单及明细"),
     "inventory.run": ("compute and store inventories", "计算并保存排放清单"),
     "overview.read": ("read the carbon overview", "查看碳排放总览"),
-    "forecast.read": ("read the park's demand forecasts", "查看园区负荷预测"),
+    "forecast.read": (
+        "read the park's forecasts and target pre-allocations",
+        "查看园区负荷预测与目标预分配",
+    ),
     "factors.read": ("read emission factors", "查看排放因子"),
     "factors.write": ("override and revoke factors", "修改与撤销排放因子"),
     "quarantine.read": ("read quarantined rows", "查看隔离数据"),

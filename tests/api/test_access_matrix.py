@@ -373,6 +373,9 @@ SAMPLES: dict[str, Sample] = {
         f"{V1}/forecast",
         params={"day": "2025-02-28", "model": "seasonal_naive", "history_days": 26},
     ),
+    f"POST {V1}/targets/allocation": fixed(
+        f"{V1}/targets/allocation", harmless=True, json={"year": 2026, "target": 2_000_000}
+    ),
     # accounting
     f"GET {V1}/overview": fixed(f"{V1}/overview", params={"year": 2025}),
     f"GET {V1}/inventory": fixed(
