@@ -203,8 +203,9 @@ class FaultRates(_Model):
     """Sensor noise and the rates at which realistic faults are injected into readings.
 
     Rates are probabilities per reading of a point (``*_frac``); stuck values and clock
-    skew last a number of readings once they start. Faults change what a meter reports,
-    never the simulated truth.
+    skew last a number of readings once they start, a gain drift ``drift_days`` and an
+    abnormal night load the rest of the night (``night_start_h`` to ``night_end_h``, which
+    may wrap midnight). Faults change what a meter reports, never the simulated truth.
     """
 
     dropout_frac: float = quantity("frac", "a reading is lost", 0.0, ge=0, le=1)
@@ -216,6 +217,19 @@ class FaultRates(_Model):
     skew_s: float = quantity("s", "largest clock offset of an episode", 120.0, ge=0)
     skew_readings: int = quantity("1", "readings a clock-skew episode lasts", 48, ge=1)
     reset_frac: float = quantity("frac", "a cumulative register resets to 0", 0.0, ge=0, le=1)
+    drift_frac: float = quantity("frac", "a gain-drift episode starts", 0.0, ge=0, le=1)
+    drift_frac_per_day: float = quantity(
+        "1/d", "how fast a drifting meter's gain moves away from 1", 0.03, ge=0
+    )
+    drift_days: float = quantity("d", "how long a gain-drift episode lasts", 1.0, gt=0)
+    night_load_frac: float = quantity(
+        "frac", "an abnormal night load starts (per reading in the night hours)", 0.0, ge=0, le=1
+    )
+    night_load_factor: float = quantity(
+        "1", "an abnormal night load multiplies the value by this", 1.5, gt=0
+    )
+    night_start_h: float = quantity("h", "local hour the night starts", 22.0, ge=0, le=24)
+    night_end_h: float = quantity("h", "local hour the night ends", 6.0, ge=0, le=24)
     noise_frac: float = quantity(
         "frac", "relative standard deviation of noise on instantaneous readings", 0.0, ge=0
     )
@@ -226,7 +240,13 @@ class FaultRates(_Model):
     @model_validator(mode="after")
     def _sum(self) -> FaultRates:
         total = (
-            self.dropout_frac + self.spike_frac + self.stuck_frac + self.skew_frac + self.reset_frac
+            self.dropout_frac
+            + self.spike_frac
+            + self.stuck_frac
+            + self.skew_frac
+            + self.reset_frac
+            + self.drift_frac
+            + self.night_load_frac
         )
         if total > 1:
             msg = f"fault rates add up to {total:g}; their sum per reading must be at most 1"

@@ -222,7 +222,8 @@ class SimulationResult:
         The readings that arrived in the kept window: ``point``, ``ts`` (UTC; interval
         points are labelled by the interval's start, others by the instant), ``value``
         [point unit], ``quality`` (0), ``true_value`` (without noise or faults) and
-        ``fault`` (``none``, ``spike``, ``stuck``, ``skew``, ``reset``).
+        ``fault`` (``none``, ``spike``, ``stuck``, ``skew``, ``reset``, ``drift``,
+        ``night_load``).
     faults : pandas.DataFrame
         Every fault onset of the run: ``point``, ``ts`` (the reading's timestamp), ``fault``
         (``dropout`` too).
@@ -619,9 +620,23 @@ class Simulator:
             np.array(rows, dtype=np.intp), np.array(scale), np.array(kinds),
             np.array(every), np.array(rollover), np.array(initial), self.h_steps,
         )  # fmt: skip
+        # Drift and abnormal night loads go on points of energy and material flows only.
+        load = [not str(p.carrier).startswith("other:") for p in self.points]
         self.faults = FaultInjector(
-            self.settings.faults, len(bound), self.rng_faults, np.array(temp, dtype=bool)
+            self.settings.faults,
+            len(bound),
+            self.rng_faults,
+            np.array(temp, dtype=bool),
+            load=np.array(load, dtype=bool),
+            step_s=self.step_s,
+            local_hour=self._local_hour,
         )
+
+    def _local_hour(self, steps: np.ndarray) -> np.ndarray:
+        """Return the local hour of day [h] at each of ``steps`` (for night-load faults)."""
+        ms = self.clock.start_ms + np.asarray(steps, dtype=np.int64) * (self.step_s * 1000)
+        local = pd.to_datetime(ms, unit="ms", utc=True).tz_convert(self.clock.timezone)
+        return np.asarray(local.hour + local.minute / 60.0)
 
     def _build_setters(self) -> dict[str, Callable[[float], None]]:
         out: dict[str, Callable[[float], None]] = {}
