@@ -39,6 +39,8 @@ __all__ = ["MODELS", "DayForecast", "forecast_day", "park_demand", "park_weather
 WEATHER = ["temp_air_c", "relative_humidity_pct", "dhi_w_per_m2", "dni_w_per_m2"]
 #: Days of history a forecast is fitted on.
 HISTORY_DAYS = 56
+#: The days a forecast may be asked for.
+FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
 
 
 def _models() -> dict[str, Any]:
@@ -170,6 +172,9 @@ def forecast_day(
         For an unknown model, or too little stored history before ``day``.
     """
     day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    if not FIRST_DAY <= day <= LAST_DAY:
+        msg = f"day {day} is outside {FIRST_DAY}..{LAST_DAY}; forecast a day of the park's life"
+        raise ValidationError(msg)
     if model not in MODELS:
         msg = f"unknown forecast model {model!r}; choose one of {', '.join(MODELS)}"
         raise ValidationError(msg)

@@ -177,6 +177,10 @@ class Ingestor:
         Returns the current time (an aware pandas.Timestamp); the wall clock by default.
     actor : str
         Who is recorded in the audit log.
+    watchers : sequence of callable, optional
+        Each is called, after the commit, with the readings a call stored (``point``,
+        ``ts`` [ms since 1970 UTC], ``value`` [the point's unit], ``quality``): the anomaly
+        watch (:class:`~carbontwin.runtime.anomalies.AlarmWatch`) raises alarms from them.
 
     Raises
     ------
@@ -195,8 +199,10 @@ class Ingestor:
         max_ahead_s: float = DEFAULT_MAX_AHEAD_S,
         clock: Callable[[], pd.Timestamp] | None = None,
         actor: str = "ingest",
+        watchers: Sequence[Callable[[pd.DataFrame], object]] = (),
     ) -> None:
         self.store = store
+        self.watchers = list(watchers)
         self.park = park
         self.state = state
         self.gateways = frozenset(gateways) if gateways is not None else None
@@ -387,17 +393,19 @@ class Ingestor:
             self.store.quarantine(self.park.id, held, actor=self.actor)
             summary.quarantined = len(held)
             summary.rules = dict(Counter(q.rule for q in held))
-        if self.state is not None and rows:
-            self.state.update(
-                pd.DataFrame(
-                    {
-                        "point": [r[0] for r in rows],
-                        "ts": np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
-                        "value": [r[2] for r in rows],
-                        "quality": np.fromiter((r[3] for r in rows), np.int64, len(rows)),
-                    }
-                )
+        if rows and (self.state is not None or self.watchers):
+            landed = pd.DataFrame(
+                {
+                    "point": [r[0] for r in rows],
+                    "ts": np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
+                    "value": [r[2] for r in rows],
+                    "quality": np.fromiter((r[3] for r in rows), np.int64, len(rows)),
+                }
             )
+            if self.state is not None:
+                self.state.update(landed)
+            for watch in self.watchers:
+                watch(landed)
         self.total.add(summary)
         return summary
 

@@ -61,6 +61,8 @@ def test_a_day_after_the_history_has_no_actuals_and_bad_requests_say_why(store):
     assert f.frame["actual"].isna().all() and np.isfinite(f.frame["forecast"]).all()
     with pytest.raises(ValidationError, match="unknown forecast model 'prophet'"):
         forecast_day(store, PARK, "2025-04-29", model="prophet")
+    with pytest.raises(ValidationError, match=r"outside 1990-01-01\.\.2100-12-31"):
+        forecast_day(store, PARK, "0001-01-01")
     with pytest.raises(ValidationError, match=r"holds \d+ day\(s\) of electricity history"):
         forecast_day(store, PARK, "2025-03-10", history_days=28)
 
