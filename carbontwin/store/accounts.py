@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.store.errors import NotFoundError
 from carbontwin.store.models import ApiKeyRow, RefreshTokenRow, SetpointRow, UserRow
-from carbontwin.store.parts import StorePart
+from carbontwin.store.parts import StorePart, columns
 
 __all__ = ["USER_FIELDS", "AccountsMixin"]
 
@@ -45,11 +45,6 @@ _SIGN_IN_FIELDS = frozenset({"failed_logins", "locked_until", "last_login_at"})
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _columns(row: object) -> dict[str, Any]:
-    """Return a row's columns as a dict."""
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
 class AccountsMixin(StorePart):
@@ -111,19 +106,19 @@ class AccountsMixin(StorePart):
                 f"user:{username}",
                 {"role": role, "kind": kind, "park_id": park_id, "enterprise": enterprise},
             )
-            return _columns(row)
+            return columns(row)
 
     def user(self, username: str) -> dict[str, Any] | None:
         """Return the user of this name, or ``None``."""
         with self._reading(f"reading user {username!r}") as session:
             row = session.scalar(sa.select(UserRow).where(UserRow.username == username))
-            return _columns(row) if row else None
+            return columns(row) if row else None
 
     def users(self) -> list[dict[str, Any]]:
         """Return every user, by name."""
         with self._reading("reading users") as session:
             return [
-                _columns(r) for r in session.scalars(sa.select(UserRow).order_by(UserRow.username))
+                columns(r) for r in session.scalars(sa.select(UserRow).order_by(UserRow.username))
             ]
 
     def update_user(
@@ -158,7 +153,7 @@ class AccountsMixin(StorePart):
             if audit and shown:
                 self._append_audit(session, actor, "users.update", f"user:{username}", shown)
             session.flush()
-            return _columns(row)
+            return columns(row)
 
     def record_sign_in(
         self, username: str, ok: bool, *, max_failures: int, lockout: dt.timedelta
@@ -184,7 +179,7 @@ class AccountsMixin(StorePart):
                     row.locked_until = now + lockout
                     row.failed_logins = 0
             session.flush()
-            return _columns(row)
+            return columns(row)
 
     # API keys --------------------------------------------------------------------------
     def add_api_key(
@@ -327,7 +322,7 @@ class AccountsMixin(StorePart):
             if found is None:
                 return None
             row, username = found
-            return {"username": username, **_columns(row)}
+            return {"username": username, **columns(row)}
 
     def revoke_refresh_tokens(
         self, *, family: str | None = None, username: str | None = None
@@ -383,7 +378,7 @@ class AccountsMixin(StorePart):
                     {"park_id": park_id, "point": r.point, "value": r.value, "unit": r.unit},
                     client=client,
                 )
-            return [_columns(r) for r in rows]
+            return [columns(r) for r in rows]
 
     def setpoints(
         self,
@@ -401,7 +396,7 @@ class AccountsMixin(StorePart):
             query = query.where(SetpointRow.point.in_(list(points)))
         query = query.order_by(SetpointRow.id.desc()).limit(limit)
         with self._reading("reading setpoints") as session:
-            return [_columns(r) for r in session.scalars(query)]
+            return [columns(r) for r in session.scalars(query)]
 
     def deliver_setpoints(
         self, park_id: str, points: Sequence[str], *, to: str, now: dt.datetime | None = None
@@ -435,7 +430,7 @@ class AccountsMixin(StorePart):
                     out.append(r)
                 self._append_audit(session, to, action, f"setpoint:{r.id}", {"point": r.point})
             session.flush()
-            return [_columns(r) for r in out]
+            return [columns(r) for r in out]
 
     def acknowledge_setpoint(
         self,
@@ -480,7 +475,7 @@ class AccountsMixin(StorePart):
                 outcome="ok" if applied else "failed",
             )
             session.flush()
-            return _columns(row)
+            return columns(row)
 
     # Audit in bulk -----------------------------------------------------------------------
     def audit_many(self, records: Sequence[Mapping[str, Any]]) -> int:

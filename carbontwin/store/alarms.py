@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.store.errors import NotFoundError
 from carbontwin.store.models import AlarmRow
-from carbontwin.store.parts import StorePart
+from carbontwin.store.parts import StorePart, columns
 
 __all__ = ["ALARM_STATUSES", "SEVERITIES", "AlarmsMixin"]
 
@@ -32,10 +32,6 @@ SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _dict(row: AlarmRow) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
 class AlarmsMixin(StorePart):
@@ -121,7 +117,7 @@ class AlarmsMixin(StorePart):
                         row.message_zh = str(a.get("message_zh") or "")
                 session.flush()
                 out[row.id] = row
-            return [_dict(r) for r in out.values()]
+            return [columns(r) for r in out.values()]
 
     def alarms(
         self,
@@ -139,7 +135,7 @@ class AlarmsMixin(StorePart):
             query = query.where(AlarmRow.point.in_(list(points)))
         query = query.order_by(AlarmRow.id.desc()).limit(limit)
         with self._reading("reading alarms") as session:
-            return [_dict(r) for r in session.scalars(query)]
+            return [columns(r) for r in session.scalars(query)]
 
     def alarm(self, alarm_id: int) -> dict[str, Any]:
         """Return one alarm (``NotFoundError`` if there is none)."""
@@ -148,7 +144,7 @@ class AlarmsMixin(StorePart):
             if row is None:
                 msg = f"there is no alarm {alarm_id}"
                 raise NotFoundError(msg)
-            return _dict(row)
+            return columns(row)
 
     def update_alarm(
         self, alarm_id: int, status: str, *, actor: str, note: str = "", client: str = ""
@@ -199,4 +195,4 @@ class AlarmsMixin(StorePart):
                 client=client,
             )
             session.flush()
-            return _dict(row)
+            return columns(row)

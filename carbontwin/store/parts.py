@@ -8,7 +8,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-__all__ = ["StorePart"]
+__all__ = ["StorePart", "columns"]
+
+
+def columns(row: object) -> dict[str, Any]:
+    """Return a row's columns as a dict."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
 class StorePart:
