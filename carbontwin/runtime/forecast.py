@@ -81,7 +81,7 @@ def park_weather(park: Park, index: pd.DatetimeIndex) -> pd.DataFrame:
     """Return the twin's typical-year weather on ``index`` (local hours of any year)."""
     year = typical_weather()[WEATHER]
     local = index.tz_convert(park.timezone)
-    hour_of_year = np.minimum((local.dayofyear - 1) * 24 + local.hour, len(year) - 1)
+    hour_of_year = np.minimum((local.day_of_year - 1) * 24 + local.hour, len(year) - 1)
     return pd.DataFrame(year.to_numpy()[hour_of_year], index=index, columns=WEATHER)
 
 

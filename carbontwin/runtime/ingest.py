@@ -33,7 +33,7 @@ import difflib
 import logging
 import math
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -73,6 +73,8 @@ DEFAULT_MAX_AGE_S = 31 * 86_400
 DEFAULT_MAX_AHEAD_S = 300
 #: Readings per call of :meth:`Store.insert_readings`.
 INSERT_CHUNK = 5000
+#: Quarantined readings remembered, so that a redelivered one counts as a duplicate.
+HELD_MEMORY = 100_000
 _ORIGIN = "meter"
 
 
@@ -214,6 +216,7 @@ class Ingestor:
         self._ref = f"{actor}:{park.id}"  # the integrity batches' ref
         self._refused: set[str] = set()
         self._unknown: dict[str, str] = {}
+        self._held: OrderedDict[tuple[str, str, str, str], None] = OrderedDict()
         self._points: dict[str, _Point] = {}
         for p in park.points:
             gateway = p.protocol.get("gateway")
@@ -389,6 +392,25 @@ class Ingestor:
             new += self.store.insert_readings(rows[i : i + INSERT_CHUNK], ref=self._ref)
         summary.stored = new
         summary.duplicate += len(rows) - new
+        if held:
+            # A bad reading delivered again (MQTT redelivers after a broker restart) is a
+            # duplicate of the one already in quarantine, not a second quarantined row.
+            fresh = []
+            for q in held:
+                row = q.row or {}
+                key = (
+                    (q.reason, str(row["point"]), repr(row.get("ts")), repr(row.get("value")))
+                    if "point" in row
+                    else (q.reason, q.ref, q.rule, repr(row))
+                )
+                if key in self._held:
+                    summary.duplicate += 1
+                    continue
+                self._held[key] = None
+                fresh.append(q)
+            while len(self._held) > HELD_MEMORY:
+                self._held.popitem(last=False)
+            held = fresh
         if held:
             self.store.quarantine(self.park.id, held, actor=self.actor)
             summary.quarantined = len(held)

@@ -15,7 +15,7 @@ Examples
 >>> engine = create_engine_for("sqlite://")
 >>> migrate(engine)
 >>> sorted(inspect_tables(engine))[:3]
-['activity_entries', 'alembic_version', 'api_keys']
+['activity_entries', 'alarms', 'alembic_version']
 >>> engine.dispose()
 """
 

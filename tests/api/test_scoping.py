@@ -108,6 +108,7 @@ VALUES: dict[str, tuple[Any, Any]] = {
     "actor": ("eu", "eu_other"),
     "year": (2025, 2025),
     "period": ("2025-02", "2025-02"),
+    "day": ("2025-02-28", "2025-02-28"),
     "inventory_id": (first_inventory, first_inventory),
 }
 #: Per path: values of parameters whose meaning depends on the route.

@@ -105,6 +105,17 @@ def test_a_register_above_its_rollover_is_quarantined(store, park):
     assert "above the register's rollover 99999999 kWh" in held["reason"]
 
 
+def test_a_bad_reading_delivered_again_is_a_duplicate_not_a_second_quarantine(store, park):
+    ing = ingestor(store, park)
+    bad = Metric("P-E04-PV-KW", T0, 950.0, 0)  # above max_value 400
+    first = ing.ingest(batch([bad, Metric("P-E03-KW", T0, 800.0, 0)]))
+    again = ing.ingest(batch([bad, Metric("P-E03-KW", T0, 800.0, 0)], seq=2))  # redelivered
+    assert (first.stored, first.quarantined) == (1, 1)
+    assert (again.stored, again.quarantined, again.duplicate) == (0, 0, 2)
+    assert again.balanced
+    assert len(store.quarantined("binhai")) == 1
+
+
 def test_rejected_metrics_and_bad_messages_are_quarantined(store, park):
     ing = ingestor(store, park)
     raw = (
@@ -124,7 +135,9 @@ def test_gateway_rules_refuse_unknown_sources_and_audit_once(store, park):
     ing = ingestor(store, park, gateways={"gw-z2"})
     m = [Metric("P-E03-KW", T0, 1.0, 0), Metric("P-E04-KW", T0, 2.0, 0)]
     s = ing.ingest([batch(m, gateway="gw-rogue"), batch(m, gateway="gw-rogue", seq=2)])
-    assert (s.stored, s.quarantined, s.rules) == (0, 4, {"unknown_source": 4})
+    # The second message repeats the first: its readings are duplicates of those held.
+    assert (s.stored, s.quarantined, s.duplicate) == (0, 2, 2)
+    assert s.rules == {"unknown_source": 2}
     other = ing.ingest(batch(m, park_id="elsewhere"))
     assert other.quarantined == 2
     refused = store.audit_log(action="ingest.refused")
