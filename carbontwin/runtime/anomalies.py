@@ -21,6 +21,7 @@ import pandas as pd
 from carbontwin.core.errors import ValidationError
 from carbontwin.core.park import Park
 from carbontwin.forecasting.anomaly import OnlineDetector, point_info
+from carbontwin.runtime.live_account import stored_readings
 from carbontwin.store import Store
 
 __all__ = ["AlarmWatch", "watch_from_store"]
@@ -86,24 +87,11 @@ def watch_from_store(store: Store, park: Park, start: dt.datetime, end: dt.datet
         When the store holds no readings in the stretch.
     """
     lo, hi = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
-    frames = []
-    for p in park.points:
-        rows = store.readings(p.id, lo, hi)
-        if rows:
-            ts, values, _ = zip(*rows, strict=True)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "point": p.id,
-                        "ts": pd.to_datetime(list(ts), unit="ms", utc=True),
-                        "value": list(values),
-                    }
-                )
-            )
-    if not frames:
+    history = stored_readings(store, [p.id for p in park.points], lo, hi)
+    if history.empty:
         msg = f"the store holds no readings of {park.id} from {start} to {end} to learn from"
         raise ValidationError(msg)
-    history = pd.concat(frames, ignore_index=True)
+    history = history[history["quality"] == "good"]
     detector = OnlineDetector(point_info(park), history, timezone=park.timezone)
     _log.info("anomaly detector fitted on %d readings", len(history))
     return AlarmWatch(store, park, detector)

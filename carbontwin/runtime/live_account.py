@@ -31,7 +31,7 @@ from carbontwin.core.park import Park
 from carbontwin.core.time import parse_period
 from carbontwin.store import Store
 
-__all__ = ["LiveAccount", "LiveDay", "today_so_far"]
+__all__ = ["LiveAccount", "LiveDay", "stored_readings", "today_so_far"]
 
 #: How far before local midnight the base reading of a cumulative register is looked for.
 LOOKBACK = pd.Timedelta(hours=1)
@@ -72,6 +72,32 @@ class LiveDay:
         )
 
 
+def stored_readings(store: Store, points: list[str], lo: int, hi: int) -> pd.DataFrame:
+    """Return the stored raw readings of ``points`` with ``lo <= ts < hi`` [ms since 1970].
+
+    Columns ``point``, ``ts`` (aware UTC), ``value`` [the point's unit] and ``quality``
+    (``good``, or ``bad`` for a non-zero quality code); empty when there are none.
+    """
+    frames = []
+    for pid in points:
+        rows = store.readings(pid, lo, hi)
+        if rows:
+            ts, values, quality = zip(*rows, strict=True)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "point": pid,
+                        "ts": pd.to_datetime(np.asarray(ts, dtype=np.int64), unit="ms", utc=True),
+                        "value": np.asarray(values, dtype=float),
+                        "quality": ["good" if q == 0 else "bad" for q in quality],
+                    }
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=["point", "ts", "value", "quality"])
+    return pd.concat(frames, ignore_index=True)
+
+
 def _metered_points(park: Park) -> list[Any]:
     return [p for p in park.points if p.source and p.kind != "instantaneous"]
 
@@ -98,25 +124,10 @@ def today_so_far(store: Store, park: Park, now: pd.Timestamp) -> LiveDay:
     midnight = pd.Timestamp(day).tz_localize(tz)
     lo = int((midnight - LOOKBACK).value // 1_000_000)
     hi = int(now.value // 1_000_000) + 1
-    frames = []
-    for p in _metered_points(park):
-        rows = store.readings(p.id, lo, hi)
-        if rows:
-            ts, values, quality = zip(*rows, strict=True)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "point": p.id,
-                        "ts": pd.to_datetime(np.asarray(ts, dtype=np.int64), unit="ms", utc=True),
-                        "value": np.asarray(values, dtype=float),
-                        "quality": ["good" if q == 0 else "bad" for q in quality],
-                    }
-                )
-            )
+    frame = stored_readings(store, [p.id for p in _metered_points(park)], lo, hi)
     empty = pd.Series(dtype=float, index=pd.DatetimeIndex([], tz=tz), name="kw")
-    if not frames:
+    if frame.empty:
         return LiveDay(day, None, 0, {}, {}, empty)
-    frame = pd.concat(frames, ignore_index=True)
     counted = int((frame["ts"] >= midnight).sum())
     until = frame["ts"].max().tz_convert(tz)
     data, _ = validate_readings(park, frame, today=now.to_pydatetime())

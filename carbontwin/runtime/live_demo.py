@@ -45,6 +45,7 @@ from carbontwin.connectors.mqtt import (
 from carbontwin.core.park import Park
 from carbontwin.runtime.collect import modbus_readings
 from carbontwin.runtime.ingest import Ingestor, simulated_readings
+from carbontwin.runtime.live import readings_frame
 from carbontwin.store import Store
 from carbontwin.twin.state import TwinState
 
@@ -200,16 +201,7 @@ class ModbusSide:
         rows, _ = modbus_readings(frame)
         if rows:
             self.polled += len(rows)
-            self.sink(
-                pd.DataFrame(
-                    {
-                        "point": [r["point"] for r in rows],
-                        "ts": [r["ts"] for r in rows],
-                        "value": [r["value"] for r in rows],
-                        "quality": [r["q"] for r in rows],
-                    }
-                )
-            )
+            self.sink(readings_frame(rows))
 
     def run(self, stop: threading.Event, tick_s: float = 0.25) -> None:
         """Serve and poll until ``stop`` is set."""
