@@ -427,7 +427,11 @@ class Ingestor:
             if self.state is not None:
                 self.state.update(landed)
             for watch in self.watchers:
-                watch(landed)
+                # The readings are committed: a watcher that fails loses none of them.
+                try:
+                    watch(landed)
+                except Exception:
+                    _log.exception("a watcher of the ingestion failed on %d readings", len(landed))
         self.total.add(summary)
         return summary
 

@@ -116,6 +116,23 @@ def test_a_bad_reading_delivered_again_is_a_duplicate_not_a_second_quarantine(st
     assert len(store.quarantined("binhai")) == 1
 
 
+def test_watchers_see_the_stored_lot_and_one_that_fails_loses_nothing(store, park, caplog):
+    seen = []
+
+    def broken(_lot):
+        raise RuntimeError("detector down")
+
+    ing = ingestor(store, park, watchers=[broken, seen.append])
+    s = ing.ingest(
+        batch([Metric("P-E03-KW", T0, 800.0, 0), Metric("P-E03-KW", T0 + MIN, 801.0, 0)])
+    )
+    assert s.stored == 2
+    assert store.readings("P-E03-KW", T0, T0 + 2 * MIN) == [(T0, 800.0, 0), (T0 + MIN, 801.0, 0)]
+    (lot,) = seen
+    assert lot["point"].tolist() == ["P-E03-KW"] * 2 and lot["ts"].tolist() == [T0, T0 + MIN]
+    assert "a watcher of the ingestion failed" in caplog.text
+
+
 def test_rejected_metrics_and_bad_messages_are_quarantined(store, park):
     ing = ingestor(store, park)
     raw = (
