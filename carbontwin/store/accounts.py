@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.store.errors import NotFoundError
 from carbontwin.store.models import ApiKeyRow, RefreshTokenRow, SetpointRow, UserRow
-from carbontwin.store.parts import StorePart, columns
+from carbontwin.store.parts import StorePart, columns, newest_first
 
 __all__ = ["USER_FIELDS", "AccountsMixin"]
 
@@ -389,12 +389,7 @@ class AccountsMixin(StorePart):
         limit: int = 500,
     ) -> list[dict[str, Any]]:
         """Return setpoints of a park, newest first, optionally by status and point."""
-        query = sa.select(SetpointRow).where(SetpointRow.park_id == park_id)
-        if status is not None:
-            query = query.where(SetpointRow.status.in_(list(status)))
-        if points is not None:
-            query = query.where(SetpointRow.point.in_(list(points)))
-        query = query.order_by(SetpointRow.id.desc()).limit(limit)
+        query = newest_first(SetpointRow, park_id, status, points, limit)
         with self._reading("reading setpoints") as session:
             return [columns(r) for r in session.scalars(query)]
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.store.errors import NotFoundError
 from carbontwin.store.models import AlarmRow
-from carbontwin.store.parts import StorePart, columns
+from carbontwin.store.parts import StorePart, columns, newest_first
 
 __all__ = ["ALARM_STATUSES", "SEVERITIES", "AlarmsMixin"]
 
@@ -128,12 +128,7 @@ class AlarmsMixin(StorePart):
         limit: int = 500,
     ) -> list[dict[str, Any]]:
         """Return a park's alarms, newest first, optionally by status and point."""
-        query = sa.select(AlarmRow).where(AlarmRow.park_id == park_id)
-        if status is not None:
-            query = query.where(AlarmRow.status.in_(list(status)))
-        if points is not None:
-            query = query.where(AlarmRow.point.in_(list(points)))
-        query = query.order_by(AlarmRow.id.desc()).limit(limit)
+        query = newest_first(AlarmRow, park_id, status, points, limit)
         with self._reading("reading alarms") as session:
             return [columns(r) for r in session.scalars(query)]
 
