@@ -38,7 +38,8 @@ from carbontwin.core.units import conversion_factor
 from carbontwin.forecasting import GradientBoosting, Sarimax, SeasonalNaive
 from carbontwin.forecasting import run as backtest
 from carbontwin.runtime.datasets import CITYLEARN_WEATHER, citylearn
-from carbontwin.twin import Simulator, typical_weather
+from carbontwin.runtime.forecast import park_weather
+from carbontwin.twin import Simulator
 
 NAME = "forecast"
 TARGETS = {
@@ -128,9 +129,7 @@ def _demo_run(days: int) -> tuple[pd.Series, pd.Series, pd.DataFrame, float]:
     result = Simulator(park, DEMO_START, days, seed=SEED, keep_readings_days=0).run()
     seconds = time.perf_counter() - t0
     demand = park_electric_demand(result)
-    year = typical_weather()
-    index = pd.date_range(DEMO_START, periods=len(year), freq="h", tz=park.timezone, name="time")
-    weather = year[WEATHER].set_axis(index).reindex(demand.index)
+    weather = park_weather(park, demand.index)
     return demand, park_pv_output(result), weather, seconds
 
 
