@@ -31,6 +31,15 @@ USERS = {
 }
 OTHER_ENTERPRISES = sorted({e.id for e in PARK.enterprises} - {"E04"})
 
+#: The dashboard's clock in these tests: local noon of today, moving in real time, so a
+#: run just after the park's midnight still has room for two quarter-hours "today".
+_STARTED = pd.Timestamp.now(tz="UTC")
+_NOON = pd.Timestamp.now(tz=PARK.timezone).normalize() + pd.Timedelta(hours=12)
+
+
+def clock() -> pd.Timestamp:
+    return (_NOON + (pd.Timestamp.now(tz="UTC") - _STARTED)).tz_convert("UTC")
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
@@ -40,7 +49,7 @@ def served(tmp_path_factory):
     auth = Authenticator(store, AuthSettings(secret="e" * 40, hasher=fast_hasher()))
     for name, (role, ent) in USERS.items():
         auth.add_user(name, role, password=PASSWORD, actor="t", park_id=PARK.id, enterprise=ent)
-    board = Dashboard(store, PARK, auth)
+    board = Dashboard(store, PARK, auth, clock=clock)
     with serving(panel_server(dashboard(board))) as address:
         yield address, store
     store.close()
@@ -137,19 +146,18 @@ def test_the_overview_updates_as_new_readings_arrive(page, served):
     expect(page.get_by_text(re.compile(r"No readings yet on"))).to_be_visible()
     expect(live).to_contain_text("0.0")
     # A meter of E03 reports two register readings today: 600 kWh in the first quarter.
-    now = pd.Timestamp.now(tz="UTC").floor("s")
-    midnight = now.tz_convert(PARK.timezone).normalize()
-    first = max(midnight, now - pd.Timedelta(minutes=30))
+    now = clock().floor("s")
+    first = now - pd.Timedelta(minutes=30)
     rows = [
         ("P-E03-ELEC", first, 1_000.0),
         ("P-E03-ELEC", first + pd.Timedelta(minutes=15), 1_600.0),
     ]
-    store.insert_readings([(p, int(ts.value // 1_000_000), v, 0) for p, ts, v in rows if ts <= now])
+    store.insert_readings([(p, int(ts.value // 1_000_000), v, 0) for p, ts, v in rows])
     expect(page.get_by_text(re.compile(r"Readings up to .* \(2 today\)"))).to_be_visible(
         timeout=20_000
     )
     # The figure shown is the runtime's account of the day (E03's 600 kWh of grid power).
-    today = today_so_far(store, PARK, pd.Timestamp.now(tz="UTC")).total()
+    today = today_so_far(store, PARK, clock()).total()
     assert today > 0
     expect(live).to_contain_text(fmt(today, "en", digits=1), timeout=10_000)
     shot(page, "overview-live")
