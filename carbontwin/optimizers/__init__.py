@@ -1,0 +1,1 @@
+"""Optimisation models solved by HiGHS: dispatch, model-predictive control, reduction portfolios."""

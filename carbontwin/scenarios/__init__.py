@@ -1,0 +1,1 @@
+"""Carbon-peak scenario studies: drivers, projections, Monte Carlo, decoupling."""
