@@ -28,7 +28,8 @@ Behaviour, against what is expected:
   elsewhere a ``load`` anomaly; a slow accumulation of residuals (CUSUM) is a ``drift``;
 - :class:`PairDriftDetector` — drift of a meter against a redundant meter of the same
   asset (an energy register and a power meter of one signal): CUSUM on the log ratio of
-  their amounts per window;
+  their amounts per window; an abrupt, sustained break of the ratio at night is a
+  ``night_load`` on the meter that reads more (the other meter is its process context);
 - :class:`MahalanobisDetector` — several points of one asset, standardised log levels per
   window, Mahalanobis distance against the history's covariance (``asset_mismatch``).
 
@@ -970,12 +971,31 @@ class PairDriftDetector:
     The alarm names the meter whose own residual is larger (see :meth:`detect`); pairs
     whose ratio varies by more than ``max_scale`` in history are not used.
 
+    **Night load.** The redundant meter is the process context of a load: a load that
+    really runs shows on both meters, while an excess on one meter alone breaks their
+    ratio. At least ``night_windows`` consecutive windows in the local night whose ratio
+    is ``night_z`` scales or more away from usual, on the side where one meter reads
+    *more* than the other, are a ``night_load`` on that meter when they start abruptly
+    (one of the two windows before is within a third of ``night_z``: a drift creeps up
+    to the threshold instead). This finds abnormal night
+    loads on loads that are bursty by nature (chargers, batch lines, a grid draw topped
+    up by a plant), whose own history cannot tell them from normal.
+
     Parameters
     ----------
     pairs : list of tuple
         ``(asset, energy point, power point)`` as from :func:`meter_pairs`.
     info : mapping of str to PointInfo
         Points.
+    timezone : str, optional
+        The park's zone, for the night hours; the residual detector's when one is given
+        to :meth:`detect`, else night loads are not judged.
+    night_h : tuple of float
+        Local start and end hour of the night [h] (may wrap midnight).
+    night_z : float
+        Smallest deviation of a night-load window [robust SDs of the log ratio].
+    night_windows : int
+        Consecutive windows a night load lasts at least.
     """
 
     pairs: list[tuple[str, str, str]]
@@ -984,21 +1004,28 @@ class PairDriftDetector:
     h: float = 30.0
     jump: float = 25.0
     max_scale: float = 0.05
+    timezone: str | None = None
+    night_h: tuple[float, float] = (22.0, 6.0)
+    night_z: float = 6.0
+    night_windows: int = 2
     params: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
 
-    def _ratios(self, frame: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+    def _windows(self, frame: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+        """Per pair, both meters' amounts per window (columns ``e``, ``p``; both > 0)."""
         series = {pid: (ts, v) for pid, ts, v in _series(frame)}
         out = {}
         for _, e, p in self.pairs:
             if e not in series or p not in series:
                 continue
             w = int(self.info[e].interval_s * 1e9)
-            ae = _window_amounts(*series[e], self.info[e], w)
-            ap = _window_amounts(*series[p], self.info[p], w)
+            ae = _window_amounts(*series[e], self.info[e], w).rename("e")
+            ap = _window_amounts(*series[p], self.info[p], w).rename("p")
             both = pd.concat([ae, ap], axis=1, join="inner")
-            both = both[(both.iloc[:, 0] > 0) & (both.iloc[:, 1] > 0)]
-            out[(e, p)] = np.log(both.iloc[:, 0] / both.iloc[:, 1])
+            out[(e, p)] = both[(both["e"] > 0) & (both["p"] > 0)]
         return out
+
+    def _ratios(self, frame: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+        return {k: np.log(b["e"] / b["p"]) for k, b in self._windows(frame).items()}
 
     def fit(self, history: pd.DataFrame) -> PairDriftDetector:
         """Learn each pair's usual log ratio and its robust scale."""
@@ -1013,7 +1040,10 @@ class PairDriftDetector:
         return self
 
     def detect(self, new: pd.DataFrame, baseline: ResidualDetector | None = None) -> pd.DataFrame:
-        """Return ``drift`` anomalies, one per alarm, on the meter that drifts.
+        """Return ``drift`` and ``night_load`` anomalies of redundant meter pairs.
+
+        A drift is one anomaly per alarm, on the meter that drifts; a night load one per
+        window, on the meter that reads too much.
 
         Parameters
         ----------
@@ -1021,14 +1051,20 @@ class PairDriftDetector:
             ``point, ts, value``.
         baseline : ResidualDetector, optional
             Decides which meter of the pair drifts (the larger own residual); the power
-            meter when omitted or when it cannot tell.
+            meter when omitted or when it cannot tell. Its zone and night hours serve
+            when the detector has no zone of its own.
         """
         out = []
-        for (e, p), x in self._ratios(new).items():
+        tz = self.timezone or (baseline.timezone if baseline is not None else None)
+        night_h = self.night_h if self.timezone or baseline is None else baseline.night_h
+        for (e, p), both in self._windows(new).items():
             if (e, p) not in self.params:
                 continue
+            x = np.log(both["e"] / both["p"])
             c, s = self.params[(e, p)]
             z = ((x - c) / s).to_numpy()
+            if tz is not None:
+                out.append(self._night_loads(e, p, both, z, tz, night_h))
             up = dn = 0.0
             idx, sc = [], []
             for j in range(len(z)):
@@ -1047,6 +1083,56 @@ class PairDriftDetector:
             who = self._culprit(e, p, new, ts, baseline)
             out.append(_frame(who, ts, "drift", np.asarray(sc), np.exp(z[idx] * s + c), 3 * self.h))
         return _concat(out)
+
+    def _night_loads(
+        self,
+        e: str,
+        p: str,
+        both: pd.DataFrame,
+        z: np.ndarray,
+        tz: str,
+        night_h: tuple[float, float],
+    ) -> pd.DataFrame | None:
+        """Return the night-load windows of one pair.
+
+        ``z > 0``: the energy meter reads more than usual for the power meter's reading;
+        ``z < 0``: the power meter does.
+        """
+        t = both.index.to_numpy(dtype="int64")
+        if not len(t):
+            return None
+        w = int(self.info[e].interval_s * 1e9)
+        local = pd.to_datetime(t, utc=True).tz_convert(tz)
+        hour = local.hour.to_numpy() + local.minute.to_numpy() / 60.0
+        lo, hi = night_h
+        night = (hour >= lo) & (hour < hi) if lo < hi else (hour >= lo) | (hour < hi)
+        frames = []
+        for sign, who, col in ((1.0, e, "e"), (-1.0, p, "p")):
+            hot = night & (sign * z >= self.night_z)
+            # Runs of consecutive hot windows (one window apart).
+            new_run = np.r_[True, (np.diff(t) != w) | ~hot[:-1]] & hot
+            run_id = np.cumsum(new_run)
+            run_id[~hot] = 0
+            if not run_id.any():
+                continue
+            length = np.bincount(run_id)
+            # A load switched on starts abruptly: one of the two windows before the run
+            # (each one window apart) is normal. A drift creeps up to the threshold.
+            abrupt = np.zeros(len(length), dtype=bool)
+            for r, i0 in zip(run_id[new_run], np.flatnonzero(new_run), strict=True):
+                before = [
+                    abs(z[i0 - j]) for j in (1, 2) if i0 - j >= 0 and t[i0] - t[i0 - j] == j * w
+                ]
+                abrupt[r] = bool(before) and min(before) < self.night_z / 3
+            keep = hot & (length[run_id] >= self.night_windows) & abrupt[run_id]
+            if not keep.any():
+                continue
+            value = both[col].to_numpy(dtype=float)[keep]
+            score = np.abs(z[keep])
+            # Stamped at the window's last reading: its first may precede the load.
+            last = t[keep] + w - int(self.info[who].interval_s * 1e9)
+            frames.append(_frame(who, last, "night_load", score, value, 2 * self.night_z))
+        return _concat(frames) if frames else None
 
     def _culprit(
         self, e: str, p: str, new: pd.DataFrame, ts: np.ndarray, baseline: ResidualDetector | None
@@ -1301,6 +1387,7 @@ def episodes(
     info: Mapping[str, PointInfo] | None = None,
     *,
     min_rel: float = 0.01,
+    min_night_s: float = 900.0,
 ) -> pd.DataFrame:
     """Return the labelled fault episodes: ``point, fault, start, end, observable``.
 
@@ -1309,7 +1396,10 @@ def episodes(
     interval apart. An episode is *observable* when a reading's value differs from its
     ``true_value`` by at least ``min_rel`` of the point's typical level (the median
     :math:`|v_{true}|`, at least 1 % of its 99th percentile): a spike on 0 or a stuck 0
-    at night cannot be seen. Drop-outs are always observable.
+    at night cannot be seen. A night load is a sustained excess: observable when it
+    lasts ``min_night_s`` [s] (one quarter-hour) or more and its *mean* excess reaches
+    ``min_rel`` of the level (a load that starts minutes before the night ends, or an
+    idle charger's 1.5 × 0, is no load to see). Drop-outs are always observable.
     """
     r = readings.sort_values(["point", "ts"], kind="stable")
     pts = r["point"].astype(str).to_numpy()
@@ -1335,15 +1425,28 @@ def episodes(
         parts.append(
             pd.DataFrame({"g": np.cumsum(brk), "point": pts[at], "ts": ts[at], "d": absd[at]})
             .groupby("g")
-            .agg(point=("point", "first"), start=("ts", "min"), end=("ts", "max"), d=("d", "max"))
+            .agg(
+                point=("point", "first"),
+                start=("ts", "min"),
+                end=("ts", "max"),
+                d=("d", "max"),
+                dm=("d", "mean"),
+            )
             .assign(fault=label)
         )
     if parts:
         agg = pd.concat(parts, ignore_index=True)
     else:
-        agg = pd.DataFrame(columns=["point", "start", "end", "d", "fault"])
-    agg["observable"] = agg["d"].to_numpy() >= min_rel * agg["point"].map(lvl).to_numpy()
-    rows = [agg.drop(columns="d")]
+        agg = pd.DataFrame(columns=["point", "start", "end", "d", "dm", "fault"])
+    level = min_rel * agg["point"].map(lvl).to_numpy(dtype=float)
+    night = (agg["fault"] == "night_load").to_numpy()
+    span_s = (agg["end"].to_numpy(dtype=float) - agg["start"].to_numpy(dtype=float)) / 1e9
+    agg["observable"] = np.where(
+        night,
+        (agg["dm"].to_numpy(dtype=float) >= level) & (span_s >= min_night_s),
+        agg["d"].to_numpy(dtype=float) >= level,
+    )
+    rows = [agg.drop(columns=["d", "dm"])]
     if faults is not None and len(faults):
         dr = faults[faults["fault"].astype(str) == "dropout"]
         if len(dr):

@@ -86,6 +86,9 @@ class FaultInjector:
         Points whose noise is absolute (``temp_noise_k``) rather than relative.
     load : numpy.ndarray of bool, optional
         Points that may drift or carry an abnormal night load; none by default.
+    night : numpy.ndarray of bool, optional
+        Of those, the points that may carry a night load (not a generator's output:
+        PV cannot rise at night); all of ``load`` by default.
     step_s : float
         Length of a step [s], the unit of ``steps`` in :meth:`apply` (for drift).
     local_hour : callable, optional
@@ -102,6 +105,7 @@ class FaultInjector:
         load: np.ndarray | None = None,
         step_s: float = 60.0,
         local_hour: Callable[[np.ndarray], np.ndarray] | None = None,
+        night: np.ndarray | None = None,
     ) -> None:
         self.rates = rates
         self.rng = rng
@@ -109,6 +113,7 @@ class FaultInjector:
             np.zeros(n_points, dtype=bool) if temperature is None else np.asarray(temperature)
         )
         self.load = np.zeros(n_points, dtype=bool) if load is None else np.asarray(load, bool)
+        self.night = self.load if night is None else self.load & np.asarray(night, bool)
         self.step_s = float(step_s)
         self.local_hour = local_hour
         self.drift_from = np.full(n_points, -1, dtype=np.int64)  # onset step, -1 when none
@@ -254,7 +259,8 @@ class FaultInjector:
             if cumulative:
                 code[(code == 5) | (code == 6)] = _NONE_BIN
             else:
-                code[((code == 5) | (code == 6)) & ~self.load[points, None]] = _NONE_BIN
+                code[(code == 5) & ~self.load[points, None]] = _NONE_BIN
+                code[(code == 6) & ~self.night[points, None]] = _NONE_BIN
             drop, spike, stuck, skewed, reset, drifting, night = (code == i for i in range(7))
         else:
             drop = spike = stuck = skewed = reset = np.zeros(shape, dtype=bool)

@@ -573,6 +573,7 @@ class Simulator:
         points = {p.id: p for p in park.points}
         bound: list[tuple[MeteringPoint, int, str]] = []
         seen: dict[str, str] = {}
+        kind_of: dict[str, str] = {}
         for a in park.assets:
             kind_signals = SIGNALS[a.kind]
             for pid, name in a.meters.items():
@@ -591,6 +592,7 @@ class Simulator:
                         f"point {pid} already measures {seen[pid]}; a point measures one signal",
                     )
                 seen[pid] = f"{a.id}.{name}"
+                kind_of[pid] = a.kind
                 bound.append((points[pid], self.sig.row[f"{a.id}.{name}"], name))
         self.point_ids = [p.id for p, _, _ in bound]
         self.points = [p for p, _, _ in bound]
@@ -620,8 +622,10 @@ class Simulator:
             np.array(rows, dtype=np.intp), np.array(scale), np.array(kinds),
             np.array(every), np.array(rollover), np.array(initial), self.h_steps,
         )  # fmt: skip
-        # Drift and abnormal night loads go on points of energy and material flows only.
+        # Drift and abnormal night loads go on points of energy and material flows only,
+        # night loads not on a PV array's output.
         load = [not str(p.carrier).startswith("other:") for p in self.points]
+        night = [kind_of[p.id] != "pv" for p in self.points]
         self.faults = FaultInjector(
             self.settings.faults,
             len(bound),
@@ -630,6 +634,7 @@ class Simulator:
             load=np.array(load, dtype=bool),
             step_s=self.step_s,
             local_hour=self._local_hour,
+            night=np.array(night, dtype=bool),
         )
 
     def _local_hour(self, steps: np.ndarray) -> np.ndarray:
