@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "ConsistencyError",
     "ParkDefinitionError",
+    "SolverError",
     "UnitError",
     "ValidationError",
 ]
@@ -20,6 +21,10 @@ class UnitError(ValidationError):
 
 class ConsistencyError(ValueError):
     """Parts of a park definition or an inventory disagree with each other."""
+
+
+class SolverError(RuntimeError):
+    """A solver failed, or returned no usable solution; the message says why and what to try."""
 
 
 class ParkDefinitionError(ValidationError):

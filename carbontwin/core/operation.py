@@ -103,6 +103,25 @@ class Schedule(_Model):
     on_frac: float = quantity("frac", "level during the hours", 1.0, ge=0)
     off_frac: float = quantity("frac", "level outside the hours and on other days", 0.0, ge=0)
     holidays_off: bool = Field(True, description="public holidays count as other days")
+    profile: list[float] | None = quantity(
+        "frac",
+        "hourly shape: 24 factors at local hours 0..23, linear in between, multiplying the "
+        "level at every hour (e.g. a data centre's daily utilisation)",
+        None,
+    )
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, v: list[float] | None) -> list[float] | None:
+        if v is None:
+            return v
+        if len(v) != 24:
+            msg = f"profile has {len(v)} values; give 24, one per local hour 0..23"
+            raise ValueError(msg)
+        if min(v) < 0:
+            msg = f"profile value {min(v)} must be >= 0 (a factor of the level)"
+            raise ValueError(msg)
+        return v
 
     @field_validator("days")
     @classmethod

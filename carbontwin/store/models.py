@@ -33,6 +33,7 @@ __all__ = [
     "RegistryRow",
     "SetpointRow",
     "StatisticRow",
+    "StrategyRow",
     "UserRow",
     "UtcDateTime",
 ]
@@ -371,6 +372,43 @@ class AlarmRow(Base):
     closed_by: Mapped[str | None] = mapped_column(sa.String, nullable=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     note: Mapped[str] = mapped_column(sa.String, default="")
+
+
+class StrategyRow(Base):
+    """A control strategy: a setpoint schedule from an optimisation, and its life.
+
+    ``status``: ``proposed`` → ``accepted`` or ``rejected`` (by an energy manager, with a
+    comment) → ``dispatched`` (its setpoints issued) or, for advice, ``advised`` (pushed
+    to operators, no setpoints) → ``verified`` (the measured effect recorded).
+    ``schedule`` maps each setpoint to its values per interval from ``start``;
+    ``expected`` holds the plan's and the baseline's cost, energy and emissions.
+    """
+
+    __tablename__ = "strategies"
+    __table_args__ = (sa.Index(None, "park_id", "status"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    park_id: Mapped[str] = mapped_column(sa.String)
+    mode: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(16), default="proposed")
+    title: Mapped[str] = mapped_column(sa.String, default="")
+    start: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    interval_s: Mapped[int] = mapped_column(sa.Integer)
+    steps: Mapped[int] = mapped_column(sa.Integer)
+    schedule: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    expected: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    reasons: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    solver: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_by: Mapped[str] = mapped_column(sa.String)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    comment: Mapped[str] = mapped_column(sa.String, default="")
+    dispatched_by: Mapped[str | None] = mapped_column(sa.String, nullable=True)
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    setpoints: Mapped[list[int] | None] = mapped_column(sa.JSON, nullable=True)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    measured: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
 
 
 class IntegrityBatchRow(Base):

@@ -121,6 +121,7 @@ from carbontwin.store.models import (
     RegistryRow,
     StatisticRow,
 )
+from carbontwin.store.strategies import StrategiesMixin
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -426,7 +427,7 @@ def _is_int64(value: object) -> bool:
         return False
 
 
-class Store(AccountsMixin, AlarmsMixin, InventoriesMixin):
+class Store(AccountsMixin, AlarmsMixin, InventoriesMixin, StrategiesMixin):
     """The platform's storage: one database, SQLite or PostgreSQL.
 
     Open it with :meth:`Store.open`, which migrates the schema; close it with

@@ -48,6 +48,8 @@ def schedule_frac(
     Hours from ``start_h`` up to ``end_h`` on the schedule's days take ``on_frac``; a
     schedule with ``end_h < start_h`` runs over midnight (the hours after midnight belong
     to the day it started). Holidays count as other days unless ``holidays_off`` is false.
+    A ``profile`` multiplies the level by its hourly factor, interpolated linearly between
+    whole hours (23:00 to 24:00 towards hour 0's factor).
     """
     days = np.zeros(7, dtype=bool)
     days[list(schedule.weekdays())] = True
@@ -58,4 +60,8 @@ def schedule_frac(
     else:  # overnight: tonight's late hours and this morning's early ones of yesterday
         yesterday = days[(weekday - 1) % 7]
         on = (working & (hour >= lo)) | (yesterday & (hour < hi))
-    return np.where(on, schedule.on_frac, schedule.off_frac)
+    level = np.where(on, schedule.on_frac, schedule.off_frac)
+    if schedule.profile is not None:
+        shape = np.asarray([*schedule.profile, schedule.profile[0]], dtype=float)
+        level = level * np.interp(np.mod(hour, 24.0), np.arange(25.0), shape)
+    return level

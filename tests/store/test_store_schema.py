@@ -29,6 +29,7 @@ TABLES = {
     "inventories",
     "inventory_lines",
     "alarms",
+    "strategies",
 }
 
 
@@ -60,7 +61,7 @@ def test_open_twice_keeps_one_migration(store_url: str) -> None:
     try:
         with second.engine.connect() as conn:
             versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
-        assert versions == [("0003",)]
+        assert versions == [("0004",)]
         # Data written before the second open is still there and the chain still holds.
         assert [r["action"] for r in second.audit_log()] == ["login"]
         assert second.verify_audit() is None

@@ -139,6 +139,17 @@ def test_schedules_and_tariff():
     sat = schedule_frac(office, hours, np.full(24, 5), np.zeros(24, bool))
     hol = schedule_frac(office, hours, np.zeros(24, int), np.ones(24, bool))
     assert sat.sum() == 0 and hol.sum() == 0
+    # An hourly profile shapes the level, linear between whole hours, wrapping midnight.
+    shape = [0.5] * 24
+    shape[21] = 1.0
+    shaped = Schedule(days="all", start_h=8, end_h=22, off_frac=0.4, profile=shape)
+    got = schedule_frac(shaped, np.array([7.0, 20.5, 21.0, 21.5, 23.5]), np.zeros(5, int),
+                        np.zeros(5, bool))  # fmt: skip
+    np.testing.assert_allclose(got, [0.4 * 0.5, 0.75, 1.0, 0.75, 0.4 * 0.5], rtol=1e-12)
+    with pytest.raises(ValueError, match="give 24"):
+        Schedule(profile=[1.0] * 23)
+    with pytest.raises(ValueError, match=">= 0"):
+        Schedule(profile=[1.0] * 23 + [-0.1])
     t = Tariff(periods=[*Tariff().periods, {"name": "sharp", "price_cny_per_kwh": 2.0,
                                             "hours": "14-15", "months": "7"}])  # fmt: skip
     july = tou_price_cny_per_kwh(t, hours, np.full(24, 7))
