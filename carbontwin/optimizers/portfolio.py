@@ -43,7 +43,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from carbontwin.core.errors import ValidationError
+from carbontwin.core.errors import SolverError, ValidationError
 from carbontwin.core.fields import quantity
 
 __all__ = [
@@ -91,13 +91,6 @@ Kind = Literal[
 
 # Tolerance under which a chosen number of units counts as zero [unit].
 _UNITS_TOL = 1e-6
-
-
-class SolverError(RuntimeError):
-    """The optimiser found no acceptable solution; the message says why and what to change.
-
-    ``carbontwin.core.errors`` has no solver error yet, so it is defined here.
-    """
 
 
 class Measure(BaseModel):
