@@ -209,6 +209,12 @@ class Tariff(_Model):
     coke_price_cny_per_t: float = quantity("CNY/t", "coke price", 0.0, ge=0)
     gas_price_cny_per_1e4nm3: float = quantity("CNY/10^4 Nm3", "natural gas price", 0.0, ge=0)
     diesel_price_cny_per_t: float = quantity("CNY/t", "diesel price", 0.0, ge=0)
+    carbon_price_cny_per_tco2: float = quantity(
+        "CNY/t",
+        "price the optimisers put on each tonne of CO2 (an ETS price or an internal one)",
+        0.0,
+        ge=0,
+    )
 
     @model_validator(mode="after")
     def _cover(self) -> Tariff:

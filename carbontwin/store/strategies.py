@@ -155,7 +155,8 @@ class StrategiesMixin(StorePart):
         """Move a strategy to ``status`` and audit it.
 
         Accepting and rejecting record the decision (rejecting needs a comment);
-        dispatching records the setpoints issued; verifying the measured effect.
+        dispatching records the setpoints issued so far (later steps are added by
+        :meth:`add_strategy_setpoints`); verifying the measured effect.
 
         Raises
         ------
@@ -174,8 +175,8 @@ class StrategiesMixin(StorePart):
         if status == "rejected" and not comment.strip():
             msg = "rejecting a strategy needs a comment: why it is not wanted"
             raise ValidationError(msg)
-        if status == "dispatched" and not setpoints:
-            msg = "a dispatched strategy needs the ids of the setpoints issued"
+        if status == "dispatched" and setpoints is None:
+            msg = "a dispatched strategy needs the ids of the setpoints issued (may be none yet)"
             raise ValidationError(msg)
         if status == "verified" and not measured:
             msg = "verifying a strategy needs the measured effect"
@@ -203,7 +204,7 @@ class StrategiesMixin(StorePart):
                 row.comment = comment.strip()
             elif status in ("dispatched", "advised"):
                 row.dispatched_by, row.dispatched_at = actor, now
-                if setpoints:
+                if setpoints is not None:
                     row.setpoints = [int(i) for i in setpoints]
             else:
                 row.verified_at = now
@@ -224,5 +225,22 @@ class StrategiesMixin(StorePart):
             self._append_audit(
                 session, actor, action, f"strategy:{strategy_id}", detail, client=client
             )
+            session.flush()
+            return columns(row)
+
+    def add_strategy_setpoints(self, strategy_id: int, setpoints: Sequence[int]) -> dict[str, Any]:
+        """Record more setpoints issued for a dispatched strategy (its later steps)."""
+        with self._writing(f"updating strategy {strategy_id}") as session:
+            row = session.get(StrategyRow, strategy_id)
+            if row is None:
+                msg = f"there is no strategy {strategy_id}"
+                raise NotFoundError(msg)
+            if row.status != "dispatched":
+                msg = (
+                    f"strategy {strategy_id} is {row.status}; only a dispatched one issues "
+                    "setpoints"
+                )
+                raise ConsistencyError(msg)
+            row.setpoints = [*(row.setpoints or []), *(int(i) for i in setpoints)]
             session.flush()
             return columns(row)

@@ -81,6 +81,11 @@ def test_advice_is_advised_not_dispatched(store: Store):
         store.move_strategy(d["id"], "advised", actor="li")
     with pytest.raises(ValidationError, match="ids of the setpoints"):
         store.move_strategy(d["id"], "dispatched", actor="li")
+    d = store.move_strategy(d["id"], "dispatched", actor="li", setpoints=[])
+    assert store.add_strategy_setpoints(d["id"], [3, 4])["setpoints"] == [3, 4]
+    assert store.add_strategy_setpoints(d["id"], [5])["setpoints"] == [3, 4, 5]
+    with pytest.raises(ConsistencyError, match="only a dispatched one"):
+        store.add_strategy_setpoints(s["id"], [6])
 
 
 @pytest.mark.parametrize(
