@@ -608,8 +608,8 @@ def base_from_frame(
     rows = frame[frame["scope"].isin([1, 2])]
     sums = rows.groupby(["industry", "scope"])[["energy_tce", "emissions_tco2e"]].sum()
     va = dict(value_added_1e4cny)
-    proc = dict(process_emissions_tco2e or {})
-    elec = dict(electricity_mwh or {})
+    proc = {} if process_emissions_tco2e is None else dict(process_emissions_tco2e)
+    elec = {} if electricity_mwh is None else dict(electricity_mwh)
     industries: dict[str, Any] = {}
     problems = []
     for ind in sorted(set(rows["industry"])):
