@@ -39,11 +39,13 @@ from carbontwin.api.routers import (
     ingest,
     operations,
     registry,
+    scenarios,
+    strategies,
     system,
     users,
 )
 from carbontwin.api.routers import auth as sign_in
-from carbontwin.core.errors import ConsistencyError, ValidationError
+from carbontwin.core.errors import ConsistencyError, SolverError, ValidationError
 from carbontwin.core.park import Park
 from carbontwin.runtime.access import AccessDenied
 from carbontwin.runtime.access_log import AccessLog
@@ -177,6 +179,8 @@ def create_app(
         operations,
         control,
         forecasting,
+        strategies,
+        scenarios,
     ):
         _document_permissions(module.router)
         app.include_router(module.router)
@@ -233,6 +237,10 @@ def create_app(
     @app.exception_handler(ConsistencyError)
     async def _conflict(request: Request, exc: ConsistencyError) -> JSONResponse:
         return _error(409, "conflict", str(exc))
+
+    @app.exception_handler(SolverError)
+    async def _unsolvable(request: Request, exc: SolverError) -> JSONResponse:
+        return _error(422, "infeasible", str(exc))
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: StoreError) -> JSONResponse:

@@ -278,6 +278,39 @@ def first_id(rows: list[dict[str, Any]]) -> Any:
     return rows[0]["id"] if rows else 1
 
 
+def add_strategy(api: Any, status: str = "proposed") -> None:
+    """Store a small strategy of 2025-02-10 (and that day's history, to verify it)."""
+    day = dt.date(2025, 2, 10)
+    start = pd.Timestamp(day).tz_localize(PARK.timezone).tz_convert("UTC").to_pydatetime()
+    s = api.store.add_strategy(
+        PARK.id,
+        {
+            "mode": "dispatch",
+            "start": start,
+            "interval_s": 900,
+            "steps": 96,
+            "schedule": {"A-E03-BESS.power_kw": [0.0] * 96},
+            "expected": {"day": day.isoformat(), "sites": [{"battery": "A-E03-BESS"}]},
+            "reasons": {"en": ["rest"], "zh": ["静置"]},
+            "solver": {"grid_factor_tco2_per_mwh": 0.5617},
+        },
+        actor="energy",
+    )
+    if status == "dispatched":
+        simulate_to_store(api.store, PARK, day.isoformat(), 1, recent_days=0)
+        api.store.move_strategy(s["id"], "accepted", actor="energy")
+        api.store.move_strategy(s["id"], "dispatched", actor="energy", setpoints=[])
+
+
+def history_for_a_strategy(api: Any) -> None:
+    """Forty-two days of history before 2025-03-15, what a day-ahead proposal needs."""
+    simulate_to_store(api.store, PARK, "2025-02-01", 42, recent_days=0)
+
+
+def first_strategy(api: Any) -> Any:
+    return first_id(api.store.strategies(PARK.id))
+
+
 SAMPLES: dict[str, Sample] = {
     # system
     f"GET {V1}/health": fixed(f"{V1}/health"),
@@ -375,6 +408,35 @@ SAMPLES: dict[str, Sample] = {
     ),
     f"POST {V1}/targets/allocation": fixed(
         f"{V1}/targets/allocation", harmless=True, json={"year": 2026, "target": 2_000_000}
+    ),
+    # strategies
+    f"GET {V1}/strategies": fixed(f"{V1}/strategies"),
+    f"POST {V1}/strategies": Sample(
+        lambda api, ent: Call(f"{V1}/strategies", json={"day": "2025-03-15"}),
+        setup=history_for_a_strategy,
+    ),
+    f"GET {V1}/strategies/{{strategy_id}}": Sample(
+        lambda api, ent: Call(f"{V1}/strategies/{first_strategy(api)}"), setup=add_strategy
+    ),
+    f"POST {V1}/strategies/{{strategy_id}}/{{decision}}": Sample(
+        lambda api, ent: Call(
+            f"{V1}/strategies/{first_strategy(api)}/reject", json={"comment": "not today"}
+        ),
+        setup=add_strategy,
+    ),
+    f"POST {V1}/strategies/{{strategy_id}}/verify": Sample(
+        lambda api, ent: Call(f"{V1}/strategies/{first_strategy(api)}/verify"),
+        setup=lambda api: add_strategy(api, "dispatched"),
+    ),
+    # scenarios and reduction decisions
+    f"GET {V1}/scenarios": fixed(f"{V1}/scenarios"),
+    f"POST {V1}/scenarios/run": fixed(f"{V1}/scenarios/run", harmless=True, json={"draws": 200}),
+    f"GET {V1}/scenarios/decoupling": fixed(f"{V1}/scenarios/decoupling"),
+    f"GET {V1}/reduction/macc": fixed(f"{V1}/reduction/macc"),
+    f"POST {V1}/reduction/portfolio": fixed(
+        f"{V1}/reduction/portfolio",
+        harmless=True,
+        json={"target_tco2e_per_yr": 100_000, "budget_cny": 3e8},
     ),
     # accounting
     f"GET {V1}/overview": fixed(f"{V1}/overview", params={"year": 2025}),
