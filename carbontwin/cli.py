@@ -28,6 +28,12 @@ factors_app = typer.Typer(help=text("factors.help"), no_args_is_help=True)
 app.add_typer(factors_app, name="factors")
 users_app = typer.Typer(help=text("users.help"), no_args_is_help=True)
 app.add_typer(users_app, name="users")
+strategy_app = typer.Typer(help=text("strategy.help"), no_args_is_help=True)
+app.add_typer(strategy_app, name="strategy")
+scenario_app = typer.Typer(help=text("scenario.help"), no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
+reduce_app = typer.Typer(help=text("reduce.help"), no_args_is_help=True)
+app.add_typer(reduce_app, name="reduce")
 # Wide enough for the inventory table when the output is a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() else 180)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
@@ -1246,6 +1252,426 @@ def verify(
         for line in report.problems():
             err.print(f"[bold red]{escape(line)}[/]")
         raise typer.Exit(1)
+
+
+# Control strategies ---------------------------------------------------------------------
+def _actor(actor: str | None) -> str:
+    import getpass
+
+    return actor or f"cli:{getpass.getuser()}"
+
+
+def _with_store(store_url: str | None, fn: object) -> object:
+    store = reg.open_store(store_url)
+    try:
+        return fn(store)  # type: ignore[operator]
+    finally:
+        store.close()
+
+
+def _show_strategy(s: dict, lang: str, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(s, ensure_ascii=False, default=str) + "\n")
+        return
+    console.print(
+        text(
+            "strategy.head",
+            lang,
+            id=s["id"],
+            title=escape(s["title"]),
+            status=s["status"],
+            mode=s["mode"],
+        )
+    )
+    exp = s.get("expected") or {}
+    if exp.get("plan"):
+        rows = pd.DataFrame(
+            {k: exp[k] for k in ("plan", "baseline", "saving") if k in exp}
+        ).reindex(["cost_cny", "import_kwh", "emissions_tco2e", "peak_kw"])
+        _print_frame(rows, text("strategy.figures", lang), "")
+    for line in (s.get("reasons") or {}).get(lang if lang in ("en", "zh") else "en", []):
+        console.print(f"• {escape(line)}")
+    if s.get("measured"):
+        m = s["measured"]
+        console.print(
+            text(
+                "strategy.measured",
+                lang,
+                kwh=f"{m['import_kwh']:,.0f}",
+                peak=f"{m['peak_kw']:,.0f}",
+                t=f"{m['emissions_tco2e']:,.2f}",
+            )
+        )
+
+
+@strategy_app.command("propose", help=text("strategy.propose.help"))
+def strategy_propose(
+    park: str = typer.Argument("demo", help="park YAML file, or 'demo'"),
+    day: str = typer.Option(..., "--day", "-d", help="the local day planned, YYYY-MM-DD"),
+    mode: str = typer.Option("dispatch", "--mode", help="dispatch (setpoints) or advice"),
+    actor: str | None = typer.Option(None, "--as", help="who proposes (default: you)"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Propose the day-ahead schedule of the park's batteries."""
+    from carbontwin.runtime import strategies as st
+
+    try:
+        p = uc.resolve_park(park)
+        with console.status(text("strategy.solving", lang, day=day)):
+            s = _with_store(
+                store_url,
+                lambda store: st.propose_day_ahead(store, p, day, actor=_actor(actor), mode=mode),
+            )
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    _show_strategy(s, lang, fmt)
+
+
+@strategy_app.command("list", help=text("strategy.list.help"))
+def strategy_list(
+    park: str = typer.Argument("demo", help="park YAML file, or 'demo'"),
+    status: list[str] = typer.Option([], "--status", help="only these statuses; repeatable"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """List the park's strategies, newest first."""
+    from carbontwin.runtime.strategies import strategy_rows
+
+    try:
+        p = uc.resolve_park(park)
+        rows = _with_store(
+            store_url, lambda store: strategy_rows(store.strategies(p.id, status=status or None))
+        )
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        console.print(text("strategy.none", lang))
+        return
+    frame["start"] = (
+        pd.to_datetime(frame["start"]).dt.tz_convert(p.timezone).dt.strftime("%Y-%m-%d")
+    )
+    _print_frame(frame.set_index("id"), text("strategy.list.title", lang), "id")
+
+
+@strategy_app.command("show", help=text("strategy.show.help"))
+def strategy_show(
+    strategy_id: int = typer.Argument(..., help="the strategy"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Show a strategy: its figures against the baseline and its reasons."""
+    try:
+        s = _with_store(store_url, lambda store: store.strategy(strategy_id))
+    except (ValidationError, ValueError, KeyError, OSError, LookupError) as exc:
+        _fail(exc)
+        return
+    _show_strategy(s, lang, fmt)
+
+
+def _move(
+    action: str,
+    strategy_id: int,
+    park: str,
+    comment: str,
+    actor: str | None,
+    store_url: str | None,
+    lang: str,
+) -> None:
+    from carbontwin.core.errors import ConsistencyError
+    from carbontwin.runtime import strategies as st
+    from carbontwin.store import NotFoundError
+
+    def run(store: object) -> dict:
+        p = uc.resolve_park(park)
+        who = _actor(actor)
+        if action in ("accept", "reject"):
+            return st.decide(
+                store, strategy_id, accept=action == "accept", actor=who, comment=comment
+            )
+        if action == "dispatch":
+            return st.dispatch(store, p, strategy_id, actor=who)
+        if action == "advise":
+            return st.advise(store, strategy_id, actor=who)
+        return st.verify(store, p, strategy_id, actor=who)
+
+    try:
+        s = _with_store(store_url, run)
+    except (ValidationError, ConsistencyError, NotFoundError, ValueError, OSError) as exc:
+        _fail(exc)
+        return
+    _show_strategy(s, lang, "table")
+
+
+@strategy_app.command("accept", help=text("strategy.accept.help"))
+def strategy_accept(
+    strategy_id: int = typer.Argument(...),
+    park: str = typer.Option("demo", "--park"),
+    comment: str = typer.Option("", "--comment", "-c"),
+    actor: str | None = typer.Option(None, "--as"),
+    store_url: str | None = typer.Option(None, "--store"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Accept a proposed strategy."""
+    _move("accept", strategy_id, park, comment, actor, store_url, lang)
+
+
+@strategy_app.command("reject", help=text("strategy.reject.help"))
+def strategy_reject(
+    strategy_id: int = typer.Argument(...),
+    comment: str = typer.Option(..., "--comment", "-c", help="why it is not wanted"),
+    park: str = typer.Option("demo", "--park"),
+    actor: str | None = typer.Option(None, "--as"),
+    store_url: str | None = typer.Option(None, "--store"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Reject a proposed strategy, with the reason."""
+    _move("reject", strategy_id, park, comment, actor, store_url, lang)
+
+
+@strategy_app.command("dispatch", help=text("strategy.dispatch.help"))
+def strategy_dispatch(
+    strategy_id: int = typer.Argument(...),
+    park: str = typer.Option("demo", "--park"),
+    actor: str | None = typer.Option(None, "--as"),
+    store_url: str | None = typer.Option(None, "--store"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Start an accepted strategy: its setpoints go out quarter-hour by quarter-hour."""
+    _move("dispatch", strategy_id, park, "", actor, store_url, lang)
+
+
+@strategy_app.command("advise", help=text("strategy.advise.help"))
+def strategy_advise(
+    strategy_id: int = typer.Argument(...),
+    park: str = typer.Option("demo", "--park"),
+    actor: str | None = typer.Option(None, "--as"),
+    store_url: str | None = typer.Option(None, "--store"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Push an accepted advice strategy to the operators (no setpoints)."""
+    _move("advise", strategy_id, park, "", actor, store_url, lang)
+
+
+@strategy_app.command("verify", help=text("strategy.verify.help"))
+def strategy_verify(
+    strategy_id: int = typer.Argument(...),
+    park: str = typer.Option("demo", "--park"),
+    actor: str | None = typer.Option(None, "--as"),
+    store_url: str | None = typer.Option(None, "--store"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Record a strategy's measured effect once its day is over."""
+    _move("verify", strategy_id, park, "", actor, store_url, lang)
+
+
+@strategy_app.command("run", help=text("strategy.run.help"))
+def strategy_run(
+    park: str = typer.Argument("demo", help="park YAML file, or 'demo'"),
+    follow: bool = typer.Option(False, "--follow", help="keep going, every minute"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Issue the setpoints of the dispatched strategies for the quarter-hour in force."""
+    import time
+
+    from carbontwin.runtime.strategies import issue_due
+
+    try:
+        p = uc.resolve_park(park)
+        while True:
+            issued = _with_store(store_url, lambda store: issue_due(store, p))
+            for r in issued:
+                console.print(
+                    text(
+                        "strategy.issued",
+                        lang,
+                        point=r["point"],
+                        value=f"{r['value']:g}",
+                        unit=r["unit"],
+                        reason=escape(r["reason"]),
+                    )
+                )
+            if not follow:
+                if not issued:
+                    console.print(text("strategy.nothing_due", lang))
+                return
+            time.sleep(60)
+    except (ValidationError, ValueError, OSError) as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        return
+
+
+# Scenario studies -----------------------------------------------------------------------
+def _run_study(
+    park: str,
+    scenarios: list[str],
+    draws: int,
+    seed: int,
+    by_year: int,
+    sensitivity: bool,
+    dask: bool,
+    store_url: str | None,
+    lang: str,
+) -> object:
+    from carbontwin.runtime.scenarios import run_study
+
+    p = uc.resolve_park(park)
+    bar, task = _progress(text("scenario.running", lang, draws=f"{draws:,}"))
+
+    def tick(step: str, done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total, description=f"{step} …")
+
+    with bar:
+        return _with_store(
+            store_url,
+            lambda store: run_study(
+                store,
+                p,
+                scenarios=scenarios or None,
+                draws=draws,
+                seed=seed,
+                by_year=by_year,
+                sensitivity=sensitivity,
+                dask=True if dask else None,
+                progress=tick,
+            ),
+        )
+
+
+@scenario_app.command("run", help=text("scenario.run.help"))
+def scenario_run(
+    park: str = typer.Argument("demo", help="park YAML file, or 'demo'"),
+    scenario: list[str] = typer.Option([], "--scenario", "-s", help="repeatable; default all"),
+    draws: int = typer.Option(10_000, "--draws", "-n", help="Monte Carlo draws per scenario"),
+    seed: int = typer.Option(0, "--seed"),
+    by_year: int = typer.Option(2030, "--by", help="year of 'probability of peaking by'"),
+    sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity"),
+    dask: bool = typer.Option(False, "--dask", help="draw on a local Dask cluster"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Project the park's scenarios, draw their uncertainty and say what moves the peak."""
+    try:
+        run = _run_study(park, scenario, draws, seed, by_year, sensitivity, dask, store_url, lang)
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    if fmt == "json":
+        sys.stdout.write(json.dumps(run.to_dict(), ensure_ascii=False, default=str) + "\n")
+        return
+    for note in run.notes:
+        console.print(f"[dim]{escape(note)}[/]")
+    _print_frame(run.summary, text("scenario.title", lang, by=by_year), "")
+    for s, words in run.suggestions.items():
+        console.print(f"[bold]{escape(s)}[/]")
+        for line in words.get(lang if lang in ("en", "zh") else "en", []):
+            console.print(f"• {escape(line)}")
+
+
+@scenario_app.command("compare", help=text("scenario.compare.help"))
+def scenario_compare(
+    park: str = typer.Argument("demo", help="park YAML file, or 'demo'"),
+    years: list[int] = typer.Option([2030, 2035, 2040, 2050, 2060], "--year", "-y"),
+    draws: int = typer.Option(2000, "--draws", "-n"),
+    seed: int = typer.Option(0, "--seed"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or csv"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Compare the scenarios side by side: peak and net emissions in chosen years."""
+    try:
+        run = _run_study(park, [], draws, seed, 2030, False, False, store_url, lang)
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    net = run.projection.net_emissions_tco2e.to_pandas()
+    known = [y for y in years if y in net.columns]
+    table = net[known].rename(columns=lambda y: f"{y} [t CO2e]")
+    table.insert(0, "peak_tco2e", run.summary["peak_tco2e"])
+    table.insert(0, "peak_year", run.summary["peak_year"].astype(int).astype(str))
+    if "p_peak_by" in run.summary:
+        table["p_peak_by_2030"] = run.summary["p_peak_by"]
+    if fmt == "csv":
+        sys.stdout.write(table.to_csv(index_label="scenario"))
+        return
+    _print_frame(table, text("scenario.compare.title", lang), "scenario")
+
+
+# Reduction decisions --------------------------------------------------------------------
+@reduce_app.command("macc", help=text("reduce.macc.help"))
+def reduce_macc(
+    park: str = typer.Argument("demo", help="park YAML file, or 'demo'"),
+    discount_rate: float = typer.Option(0.06, "--discount-rate"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or csv"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Print the park's marginal abatement cost curve, cheapest tonne first."""
+    from carbontwin.runtime.reduction import macc
+
+    try:
+        rows = macc(uc.resolve_park(park), discount_rate=discount_rate)
+    except (ValidationError, ValueError) as exc:
+        _fail(exc)
+        return
+    frame = pd.DataFrame(rows).set_index("id")
+    cols = [
+        "name_zh" if lang == "zh" else "name",
+        "abatement_tco2e_per_yr",
+        "cost_cny_per_tco2e",
+        "capex_cny",
+        "cumulative_abatement_tco2e_per_yr",
+    ]
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv())
+        return
+    _print_frame(frame[cols], text("reduce.macc.title", lang), "id")
+
+
+@reduce_app.command("portfolio", help=text("reduce.portfolio.help"))
+def reduce_portfolio(
+    park: str = typer.Argument("demo", help="park YAML file, or 'demo'"),
+    target: float | None = typer.Option(None, "--target", help="t CO2e a year"),
+    budget: float | None = typer.Option(None, "--budget", help="investment, CNY"),
+    year: int | None = typer.Option(None, "--year", help="measures available by"),
+    discount_rate: float = typer.Option(0.06, "--discount-rate"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Choose the least-cost measures for a target within a budget, and say why."""
+    from carbontwin.core.errors import SolverError
+    from carbontwin.runtime.reduction import portfolio
+
+    try:
+        r = portfolio(
+            uc.resolve_park(park),
+            target_tco2e_per_yr=target,
+            budget_cny=budget,
+            discount_rate=discount_rate,
+            year=year,
+        )
+    except (ValidationError, SolverError, ValueError) as exc:
+        _fail(exc)
+        return
+    if fmt == "json":
+        sys.stdout.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+        return
+    chosen = pd.DataFrame(r["chosen"]).set_index("id")
+    name = "name_zh" if lang == "zh" else "name"
+    _print_frame(
+        chosen[[name, "units", "abatement_tco2e_per_yr", "capex_cny"]],
+        text("reduce.portfolio.title", lang),
+        "id",
+    )
+    for line in r["suggestions"]["zh" if lang == "zh" else "en"]:
+        console.print(f"• {escape(line)}")
 
 
 if __name__ == "__main__":  # pragma: no cover
