@@ -22,6 +22,8 @@ from carbontwin.dashboard.pages.entry import entry_page
 from carbontwin.dashboard.pages.forecast import forecast_page
 from carbontwin.dashboard.pages.overview import overview_page
 from carbontwin.dashboard.pages.park import park_page
+from carbontwin.dashboard.pages.scenarios import scenarios_page
+from carbontwin.dashboard.pages.strategies import strategies_page
 from carbontwin.dashboard.pages.twin import twin_page
 from carbontwin.runtime.access import ROLE_LABELS, AccessDenied
 from carbontwin.runtime.auth import AuthError
@@ -37,8 +39,8 @@ PAGES: list[tuple[str, Callable[[Dashboard, Session], pn.viewable.Viewable] | No
     ("twin", twin_page),
     ("forecast", forecast_page),
     ("entry", entry_page),
-    ("strategies", None),
-    ("scenarios", None),
+    ("strategies", strategies_page),
+    ("scenarios", scenarios_page),
     ("targets", None),
     ("reports", None),
 ]
