@@ -30,25 +30,26 @@ def _default_day(app: Dashboard) -> dt.date:
     return (now.tz_convert(app.park.timezone) + pd.Timedelta(days=1)).date()
 
 
-def _chart(session: Session, s: dict[str, Any]) -> pn.viewable.Viewable:
+def _chart(app: Dashboard, session: Session, s: dict[str, Any]) -> pn.viewable.Viewable:
     """Return the charts of the battery schedules, baselines and load forecasts."""
     index = pd.date_range(
-        pd.Timestamp(s["start"]).tz_convert(None), periods=s["steps"], freq=f"{s['interval_s']}s"
+        pd.Timestamp(s["start"]).tz_convert(app.park.timezone).tz_localize(None),
+        periods=s["steps"],
+        freq=f"{s['interval_s']}s",
     )
     sites = (s.get("expected") or {}).get("sites") or []
     plots = []
     for name, values in s["schedule"].items():
-        frame = pd.DataFrame({"time": index, "kw": values})
-        bars = hv.Area(frame, "time", "kw", label=t(session, "strat.battery")).opts(
+        frame = pd.DataFrame({"time": index, "battery_kw": values})
+        bars = hv.Area(frame, "time", "battery_kw", label=t(session, "strat.battery")).opts(
             color=ACCENT, alpha=0.6
         )
         plot = bars
         site = next((x for x in sites if name.startswith(x["battery"] + ".")), None)
         if site is not None:
-            base = pd.DataFrame({"time": index, "kw": site["baseline_kw"]})
-            plot = plot * hv.Curve(base, "time", "kw", label=t(session, "strat.baseline")).opts(
-                color="black", line_dash="dashed"
-            )
+            base = pd.DataFrame({"time": index, "battery_kw": site["baseline_kw"]})
+            curve = hv.Curve(base, "time", "battery_kw", label=t(session, "strat.baseline"))
+            plot = plot * curve.opts(color="black", line_dash="dashed")
         plots.append(
             plot.opts(
                 height=260,
@@ -60,10 +61,10 @@ def _chart(session: Session, s: dict[str, Any]) -> pn.viewable.Viewable:
             )
         )
         if site is not None:
-            load = pd.DataFrame({"time": index, "kw": site["load_forecast_kw"]})
+            load = pd.DataFrame({"time": index, "load_kw": site["load_forecast_kw"]})
             soc = pd.DataFrame({"time": index, "kwh": site["soc_kwh"]})
             plots.append(
-                hv.Curve(load, "time", "kw", label=t(session, "strat.load")).opts(
+                hv.Curve(load, "time", "load_kw", label=t(session, "strat.load")).opts(
                     height=200, width=820, color="grey", ylabel="kW", xlabel=""
                 )
             )
@@ -143,7 +144,10 @@ def strategies_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
         rows = S.strategy_rows(app.store.strategies(app.park.id))
         frame = pd.DataFrame(rows)
         if len(frame):
-            frame["start"] = pd.to_datetime(frame["start"]).dt.tz_convert(app.park.timezone).dt.date
+            start = pd.to_datetime(frame["start"]).dt.tz_convert(app.park.timezone)
+            frame["start"] = start.dt.date
+            for col in ("cost_cny", "saving_cny"):
+                frame[col] = frame[col].map(lambda v: None if v is None else round(float(v)))
         table.value = frame
         pick.options = {f"{r['id']} · {r['status']} · {r['title']}": r["id"] for r in rows}
         if select is not None:
@@ -183,7 +187,7 @@ def strategies_page(app: Dashboard, session: Session) -> pn.viewable.Viewable:
                     )
                 )
             )
-        parts += [f"#### {t(session, 'strat.chart')}", _chart(session, s)]
+        parts += [f"#### {t(session, 'strat.chart')}", _chart(app, session, s)]
         detail.extend(parts)
 
     def on_propose(_e: object) -> None:
