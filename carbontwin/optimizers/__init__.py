@@ -4,9 +4,18 @@ The park dispatch has a fast path (:func:`solve`: a vectorised sparse matrix pas
 HiGHS in one call, the LP relaxation first, binaries only where needed), a readable Pyomo
 reference of the same formulation (:func:`solve_reference`), an independent checker
 (:func:`check_solution`) and a rolling controller that updates one HiGHS model in place
-(:class:`RollingDispatch`).
+(:class:`RollingDispatch`). Besides batteries, a problem may hold HVAC zones, EV charging
+sessions, shiftable and rate-flexible process loads, and boilers and CHP
+(:mod:`carbontwin.optimizers.assets`, one module per asset block).
 """
 
+from carbontwin.optimizers.assets import (
+    EvSessions,
+    FlexibleLoads,
+    HeatPlant,
+    HvacZones,
+    ShiftableLoads,
+)
 from carbontwin.optimizers.check import CheckReport, check_solution, costs
 from carbontwin.optimizers.dispatch import DispatchResult, SolveStats, solve
 from carbontwin.optimizers.mpc import MpcState, RollingDispatch, WindowPlan, baseline_rule
@@ -18,8 +27,13 @@ __all__ = [
     "CheckReport",
     "DispatchProblem",
     "DispatchResult",
+    "EvSessions",
+    "FlexibleLoads",
+    "HeatPlant",
+    "HvacZones",
     "MpcState",
     "RollingDispatch",
+    "ShiftableLoads",
     "SolveStats",
     "WindowPlan",
     "baseline_rule",

@@ -18,7 +18,69 @@ import numpy as np
 from carbontwin.core.errors import ConsistencyError
 from carbontwin.optimizers.problem import DispatchProblem
 
-__all__ = ["CheckReport", "check_solution", "costs"]
+__all__ = ["CheckReport", "asset_terms", "check_solution", "costs"]
+
+#: Cost parts of the asset blocks, present when a problem has any asset [CNY].
+ASSET_COSTS = ("fuel_cny", "fuel_carbon_cny", "discomfort_cny", "unmet_ev_cny")
+
+
+def asset_terms(
+    problem: DispatchProblem, assets: dict[str, dict[str, np.ndarray]] | None
+) -> tuple[dict[str, float], np.ndarray, dict[str, float], float]:
+    """Check every asset of ``problem`` against its arrays in ``assets``.
+
+    Parameters
+    ----------
+    problem : DispatchProblem
+        The problem.
+    assets : dict of str to dict of str to numpy.ndarray
+        Per asset field name its arrays (``DispatchResult.assets``): ``hvac``: ``temp_c``,
+        ``cooling_kw``, ``heating_kw``; ``ev``: ``charge_kw``; ``shift``: ``start``;
+        ``flexible``: ``power_kw``; ``thermal``: ``heat_kw``, ``on``, ``dump_kw``.
+
+    Returns
+    -------
+    tuple
+        Violations by family; the assets' electric load per step (CHP output negative)
+        [kW]; the cost parts of :data:`ASSET_COSTS` recomputed from the arrays [CNY];
+        fuel emissions [tCO2].
+
+    Raises
+    ------
+    ConsistencyError
+        When an asset of the problem has no arrays, or an array is missing or misshapen.
+    """
+    from carbontwin.optimizers.assets import ASSETS
+
+    violations: dict[str, float] = {}
+    load = np.zeros(problem.steps)
+    parts = dict.fromkeys(ASSET_COSTS, 0.0)
+    emissions = 0.0
+    given = assets or {}
+    for kind in ASSETS:
+        asset = getattr(problem, kind.name)
+        if asset is None:
+            continue
+        if kind.name not in given:
+            msg = (
+                f"the problem has {kind.name} assets but no {kind.name} arrays were given; "
+                f"pass assets={{'{kind.name}': {{...}}}} (as DispatchResult.assets)"
+            )
+            raise ConsistencyError(msg)
+        try:
+            v, asset_load, p, e = kind.check(asset, given[kind.name], problem)
+        except (KeyError, ValueError, IndexError) as exc:
+            msg = f"{kind.name} arrays do not fit the problem: {exc}"
+            raise ConsistencyError(msg) from exc
+        if np.shape(asset_load) != (problem.steps,):
+            msg = f"{kind.name} arrays have {np.shape(asset_load)} steps, not {problem.steps}"
+            raise ConsistencyError(msg)
+        violations.update(v)
+        load += asset_load
+        for key, val in p.items():
+            parts[key] += val
+        emissions += e
+    return violations, load, parts, emissions
 
 
 def costs(
@@ -28,6 +90,8 @@ def costs(
     charge_kw: np.ndarray,
     discharge_kw: np.ndarray,
     peak_kw: float,
+    *,
+    assets: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> dict[str, float]:
     r"""Return the objective's parts recomputed from a solution's arrays [CNY].
 
@@ -41,13 +105,17 @@ def costs(
         Battery charge and discharge, AC side [kW].
     peak_kw : float
         The charged peak import [kW].
+    assets : dict, optional
+        The assets' arrays (see :func:`asset_terms`); needed when the problem has assets.
 
     Returns
     -------
     dict of str to float
         ``energy_cny`` (tariff on imports), ``carbon_cny`` (carbon price on import
         emissions), ``throughput_cny``, ``demand_charge_cny``, ``export_revenue_cny`` and
-        ``objective_cny`` = energy + carbon + throughput + demand charge - export revenue.
+        ``objective_cny`` = energy + carbon + throughput + demand charge - export revenue;
+        with assets also ``fuel_cny``, ``fuel_carbon_cny``, ``discomfort_cny`` and
+        ``unmet_ev_cny``, added to the objective.
 
     Notes
     -----
@@ -57,6 +125,7 @@ def costs(
 
         J = \sum_t dt\,[(p_t + c_t e_t/1000)\,imp_t - x_t\,exp_t
             + \sum_b k_b (pc_{bt} + pd_{bt})] + d\,\hat p
+            + J^{fuel} + J^{fuel\,CO_2} + J^{discomfort} + J^{unmet}
     """
     dt = problem.interval_h
     imp = np.asarray(import_kw, dtype=np.float64)
@@ -82,6 +151,10 @@ def costs(
         + parts["demand_charge_cny"]
         - parts["export_revenue_cny"]
     )
+    if problem.assets:
+        extra = asset_terms(problem, assets)[2]
+        parts.update(extra)
+        parts["objective_cny"] += sum(extra.values())
     return parts
 
 
@@ -96,7 +169,7 @@ class CheckReport:
     costs_cny : dict of str to float
         Its parts (see :func:`costs`) [CNY].
     emissions_tco2 : float
-        Grid-import emissions [tCO2].
+        Grid-import plus fuel emissions [tCO2].
     violations : dict of str to float
         Largest violation per constraint family [kW, kWh or tCO2]; 0 when satisfied.
     tol : float
@@ -108,6 +181,12 @@ class CheckReport:
     emissions_tco2: float
     violations: dict[str, float] = field(default_factory=dict)
     tol: float = 1e-6
+    fuel_emissions_tco2: float = 0.0
+
+    @property
+    def grid_emissions_tco2(self) -> float:
+        """Grid-import emissions [tCO2]."""
+        return self.emissions_tco2 - self.fuel_emissions_tco2
 
     @property
     def max_violation(self) -> float:
@@ -150,6 +229,7 @@ def check_solution(
     soc_kwh: np.ndarray,
     peak_kw: float | None = None,
     *,
+    assets: dict[str, dict[str, np.ndarray]] | None = None,
     tol: float = 1e-6,
     strict: bool = False,
 ) -> CheckReport:
@@ -167,6 +247,8 @@ def check_solution(
         Stored energy at the end of each step [kWh].
     peak_kw : float, optional
         The charged peak [kW]; default ``max(peak_floor_kw, max(import_kw))``.
+    assets : dict, optional
+        The assets' arrays (see :func:`asset_terms`); needed when the problem has assets.
     tol : float
         Largest violation accepted [kW, kWh or tCO2]; default 1e-6.
     strict : bool
@@ -181,7 +263,8 @@ def check_solution(
         ``balance`` (park power balance), ``soc_dynamics``, ``soc_end``, ``import_limit``,
         ``peak`` (the charged peak covers every import and the peak floor),
         ``simultaneous`` (``min(charge, discharge)`` of any battery and step) and, with a
-        cap, ``emissions_cap``.
+        cap, ``emissions_cap`` (grid plus fuel emissions); with assets, their families
+        (``hvac_*``, ``ev_*``, ``shift_*``, ``flex_*``, ``thermal_*``, ``heat_balance``).
 
     Raises
     ------
@@ -223,7 +306,14 @@ def check_solution(
         _pos(bat.soc_min_kwh[:, None] - soc),
         _pos(soc - bat.soc_max_kwh[:, None]),
     )
-    v["balance"] = float(np.abs(imp - exp - (pc - pd).sum(axis=0) - problem.net_kw).max())
+    asset_load = np.zeros(steps)
+    fuel_emissions = 0.0
+    if problem.assets:
+        av, asset_load, _, fuel_emissions = asset_terms(problem, assets)
+        v.update(av)
+    v["balance"] = float(
+        np.abs(imp - exp - (pc - pd).sum(axis=0) - asset_load - problem.net_kw).max()
+    )
     prev = np.concatenate([bat.soc_start_kwh[:, None], soc[:, :-1]], axis=1)
     flow = dt * (
         bat.charge_efficiency_frac[:, None] * pc - pd / bat.discharge_efficiency_frac[:, None]
@@ -233,16 +323,17 @@ def check_solution(
     v["import_limit"] = _pos(imp - problem.import_limit_kw)
     v["peak"] = max(_pos(imp - peak), _pos(problem.peak_floor_kw - peak))
     v["simultaneous"] = float(np.minimum(pc, pd).max()) if n_b else 0.0
-    emissions = float(dt * 1e-3 * (problem.grid_factor_tco2_per_mwh @ imp))
+    emissions = float(dt * 1e-3 * (problem.grid_factor_tco2_per_mwh @ imp)) + fuel_emissions
     if problem.emissions_cap_tco2 is not None:
         v["emissions_cap"] = _pos(emissions - problem.emissions_cap_tco2)
-    parts = costs(problem, imp, exp, pc, pd, peak)
+    parts = costs(problem, imp, exp, pc, pd, peak, assets=assets)
     report = CheckReport(
         objective_cny=parts.pop("objective_cny"),
         costs_cny=parts,
         emissions_tco2=emissions,
         violations={k: (val if math.isfinite(val) else math.inf) for k, val in v.items()},
         tol=tol,
+        fuel_emissions_tco2=fuel_emissions,
     )
     if not report.ok:
         if strict:

@@ -21,7 +21,7 @@ import numpy as np
 
 from carbontwin.core.errors import SolverError
 from carbontwin.optimizers import matrix
-from carbontwin.optimizers.check import CheckReport, check_solution, costs
+from carbontwin.optimizers.check import CheckReport, asset_terms, check_solution, costs
 from carbontwin.optimizers.problem import DispatchProblem
 
 if TYPE_CHECKING:
@@ -56,7 +56,9 @@ class SolveStats:
     num_col, num_row : int
         Size of the base model [1].
     num_binaries : int
-        Binaries in the final model [1].
+        Battery binaries in the final model [1].
+    num_integers : int
+        Integer columns of the asset blocks (shift starts, on/off) [1].
     simplex_iterations, mip_nodes : int
         Summed over runs [1].
     """
@@ -70,6 +72,7 @@ class SolveStats:
     num_col: int = 0
     num_row: int = 0
     num_binaries: int = 0
+    num_integers: int = 0
     simplex_iterations: int = 0
     mip_nodes: int = 0
 
@@ -97,9 +100,11 @@ class DispatchResult:
         HiGHS' optimal objective [CNY].
     costs_cny : dict of str to float
         Parts recomputed from the arrays: ``energy_cny``, ``carbon_cny``,
-        ``throughput_cny``, ``demand_charge_cny``, ``export_revenue_cny`` [CNY].
+        ``throughput_cny``, ``demand_charge_cny``, ``export_revenue_cny`` and, with
+        assets, ``fuel_cny``, ``fuel_carbon_cny``, ``discomfort_cny``, ``unmet_ev_cny``
+        [CNY].
     emissions_tco2 : float
-        Grid-import emissions [tCO2].
+        Grid-import plus fuel emissions [tCO2].
     binaries_needed : bool
         Whether the final model has binaries: with ``binaries="auto"``, whether the LP
         relaxation charged and discharged at once somewhere.
@@ -109,6 +114,17 @@ class DispatchResult:
         Timings and sizes.
     check : CheckReport
         The independent check of this solution.
+    assets : dict of str to dict of str to numpy.ndarray
+        Per asset block its arrays: ``hvac``: ``temp_c``, ``cooling_kw``, ``heating_kw``,
+        ``power_kw`` (n_z, T) [°C, kW], ``discomfort_kh`` (n_z,) [K·h]; ``ev``:
+        ``charge_kw`` (S, T), ``group_kw`` (G, T) [kW], ``delivered_kwh``, ``unmet_kwh``
+        (S,) [kWh]; ``shift``: ``start`` (J, T) 0/1, ``start_step`` (J,) (NaN: not in
+        the horizon), ``power_kw`` (J, T) [kW]; ``flexible``: ``power_kw`` (n_f, T) [kW];
+        ``thermal``: ``heat_kw``, ``on``, ``fuel_kw``, ``electric_kw`` (U, T) [kW],
+        ``dump_kw`` (T,) [kW].
+    fuel_emissions_tco2 : float
+        Emissions of the fuel burnt by boilers and CHP [tCO2]; the grid's are
+        ``emissions_tco2 - fuel_emissions_tco2``.
     """
 
     import_kw: np.ndarray
@@ -124,6 +140,13 @@ class DispatchResult:
     binary_pairs: np.ndarray
     stats: SolveStats = field(default_factory=SolveStats)
     check: CheckReport | None = None
+    assets: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    fuel_emissions_tco2: float = 0.0
+
+    @property
+    def grid_emissions_tco2(self) -> float:
+        """Grid-import emissions [tCO2]."""
+        return self.emissions_tco2 - self.fuel_emissions_tco2
 
     def to_dataset(self, time: object = None, buildings: object = None) -> xr.Dataset:
         """Return the schedule as an :class:`xarray.Dataset` with dims ``building``, ``time``.
@@ -143,14 +166,25 @@ class DispatchResult:
             "building": np.arange(n_b) if buildings is None else np.asarray(buildings),
         }
         bt = ("building", "time")
+        data: dict[str, object] = {
+            "import_kw": ("time", self.import_kw),
+            "export_kw": ("time", self.export_kw),
+            "charge_kw": (bt, self.charge_kw),
+            "discharge_kw": (bt, self.discharge_kw),
+            "soc_kwh": (bt, self.soc_kwh),
+        }
+        entity = {"hvac": "zone", "ev": "session", "shift": "load", "flexible": "line"}
+        for name, arrays in self.assets.items():
+            for key, arr in arrays.items():
+                dim = "ev_group" if key == "group_kw" else f"{name}_{entity.get(name, 'unit')}"
+                if arr.ndim == 2:
+                    data[f"{name}_{key}"] = ((dim, "time"), arr)
+                elif arr.shape == (steps,) and key.endswith("_kw"):
+                    data[f"{name}_{key}"] = ("time", arr)
+                else:
+                    data[f"{name}_{key}"] = (dim, arr)
         return xr.Dataset(
-            {
-                "import_kw": ("time", self.import_kw),
-                "export_kw": ("time", self.export_kw),
-                "charge_kw": (bt, self.charge_kw),
-                "discharge_kw": (bt, self.discharge_kw),
-                "soc_kwh": (bt, self.soc_kwh),
-            },
+            data,  # type: ignore[arg-type]
             coords=coords,
             attrs={
                 "peak_kw": self.peak_kw,
@@ -176,6 +210,7 @@ class _Run:
     rounds: int = 0
     simplex_iterations: int = 0
     mip_nodes: int = 0
+    x: np.ndarray | None = None
 
 
 def _simultaneous(arrays: dict[str, np.ndarray], tol_kw: float) -> np.ndarray:
@@ -196,7 +231,9 @@ def lp_first(
     After a MILP run, the binaries' values are fixed (each pair may then only charge or only
     discharge) and the model is re-solved as an LP, so the returned schedule has exact
     zeros where a direction is forbidden. The binaries stay in ``h``; see
-    :func:`remove_binaries`.
+    :func:`remove_binaries`. The asset blocks' integers (shift starts, on/off) are
+    treated the same way after every MILP run — fixed at their values for an LP re-solve
+    — and are integer again when this returns.
     """
     p_k = np.repeat(problem.batteries.power_kw, problem.steps)
     nk = lay.nk
@@ -204,6 +241,10 @@ def lp_first(
     pairs = np.zeros(0, dtype=np.int64)
     bcols = np.zeros(0, dtype=np.int32)
     out = _Run(False, "", {}, float("nan"), pairs, bcols)
+    icols = lay.integer_cols
+    if icols.size:
+        ilo = np.concatenate([b.col_lo[b.integer] for b in lay.blocks])
+        ihi = np.concatenate([b.col_hi[b.integer] for b in lay.blocks])
 
     def run() -> str:
         t0 = time.perf_counter()
@@ -232,6 +273,15 @@ def lp_first(
         h.changeColsIntegrality(m, bcols, np.ones(m, dtype=np.uint8))
         h.changeColsBounds(m, bcols, zero, np.ones(m))
 
+    def fix_ints(x: np.ndarray) -> None:
+        v = np.round(x[icols])
+        h.changeColsIntegrality(icols.size, icols, np.zeros(icols.size, dtype=np.uint8))
+        h.changeColsBounds(icols.size, icols, v, v)
+
+    def unfix_ints() -> None:
+        h.changeColsIntegrality(icols.size, icols, np.ones(icols.size, dtype=np.uint8))
+        h.changeColsBounds(icols.size, icols, ilo, ihi)
+
     def add(new: np.ndarray) -> None:
         nonlocal pairs, bcols
         new_pairs = np.flatnonzero(new)
@@ -248,18 +298,27 @@ def lp_first(
         if h.getModelStatus() != _OPTIMAL:
             break
         x = np.asarray(h.getSolution().col_value, dtype=np.float64)
-        if pairs.size:
-            fix_directions(x)
+        if pairs.size or icols.size:
+            if pairs.size:
+                fix_directions(x)
+            if icols.size:
+                fix_ints(x)
             out.status = run()
             if h.getModelStatus() != _OPTIMAL:  # pragma: no cover - fixing keeps it feasible
+                if icols.size:
+                    unfix_ints()
                 break
             x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        objective = float(h.getInfo().objective_function_value)
+        if icols.size:
+            unfix_ints()
         arrays = matrix.extract(h, lay, x)
         sim = _simultaneous(arrays, tol_kw)
         if binaries == "none" or not sim.any():
             out.ok = True
             out.arrays = arrays
-            out.objective_cny = float(h.getInfo().objective_function_value)
+            out.objective_cny = objective
+            out.x = x
             break
         new = sim & ~mask
         if pairs.size:
@@ -310,6 +369,12 @@ def _failure_message(problem: DispatchProblem, status: str) -> str:
             "from soc_start_frac, and that emissions_cap_tco2 is not below the unavoidable "
             "imports"
         )
+        if problem.assets:
+            hint += (
+                "; with assets, also that heat_max_kw covers heat_demand_kw (less heat "
+                "dumping), that EV group limits and shift start windows fit the horizon, "
+                "and that flexible lines can use their energy_kwh"
+            )
     return f"the dispatch has no optimal solution (HiGHS status {status!r}); {hint}"
 
 
@@ -416,14 +481,19 @@ def solve(
     peak = float(a["peak_kw"])
     report = None
     arrays = (a["import_kw"], a["export_kw"], a["charge_kw"], a["discharge_kw"])
+    asset_arrays = matrix.extract_assets(problem, lay, run.x) if lay.blocks else {}
+    fuel = 0.0
     if check and binaries != "none":
-        report = check_solution(problem, *arrays, a["soc_kwh"], peak)
+        report = check_solution(problem, *arrays, a["soc_kwh"], peak, assets=asset_arrays or None)
         parts = dict(report.costs_cny)
         emissions = report.emissions_tco2
+        fuel = report.fuel_emissions_tco2
     else:
-        parts = costs(problem, *arrays, peak)
+        parts = costs(problem, *arrays, peak, assets=asset_arrays or None)
         parts.pop("objective_cny")
-        emissions = float(
+        if lay.blocks:
+            fuel = asset_terms(problem, asset_arrays)[3]
+        emissions = fuel + float(
             problem.interval_h * 1e-3 * (problem.grid_factor_tco2_per_mwh @ a["import_kw"])
         )
     pair_b, pair_t = np.divmod(run.pairs, problem.steps)
@@ -436,6 +506,7 @@ def solve(
         num_col=lay.num_col,
         num_row=lay.num_row,
         num_binaries=int(run.pairs.size),
+        num_integers=int(lay.integer_cols.size),
         simplex_iterations=run.simplex_iterations,
         mip_nodes=run.mip_nodes,
     )
@@ -453,6 +524,8 @@ def solve(
         binary_pairs=np.stack([pair_b, pair_t], axis=1),
         stats=stats,
         check=report,
+        assets=asset_arrays,
+        fuel_emissions_tco2=fuel,
     )
     stats.total_s = time.perf_counter() - t0
     return result

@@ -14,11 +14,17 @@ row or column is found by its name and index.
 
 The binaries that forbid charging and discharging at once are not part of the base model:
 :func:`add_binaries` appends them for chosen ``(building, step)`` pairs only.
+
+A problem with other assets (HVAC zones, EV sessions, shiftable and flexible loads, boilers
+and CHP; :mod:`carbontwin.optimizers.assets`) gets one block of columns and rows per asset
+after the battery model, built the same way; a problem without them builds exactly the
+battery model above.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
@@ -26,12 +32,17 @@ import scipy.sparse as sp
 
 from carbontwin.optimizers.problem import DispatchProblem
 
+if TYPE_CHECKING:
+    from carbontwin.optimizers.assets import Block
+
 __all__ = [
     "HIGHS_OPTIONS",
     "Layout",
     "add_binaries",
+    "asset_blocks",
     "build_lp",
     "extract",
+    "extract_assets",
     "new_highs",
     "pass_problem",
 ]
@@ -59,11 +70,28 @@ class Layout:
         Buildings and steps of the problem [1].
     has_cap : bool
         Whether the model has the emissions-cap row.
+    blocks : tuple of Block
+        The asset blocks after the battery model (see :func:`asset_blocks`).
     """
 
     n_b: int
     steps: int
     has_cap: bool = False
+    blocks: tuple[Block, ...] = field(default=(), compare=False, repr=False)
+
+    def block(self, name: str) -> Block:
+        """Return the asset block ``name`` (``"hvac"``, ``"ev"``, ...)."""
+        for b in self.blocks:
+            if b.name == name:
+                return b
+        msg = f"the model has no {name!r} block; its blocks are {[b.name for b in self.blocks]}"
+        raise KeyError(msg)
+
+    @property
+    def integer_cols(self) -> np.ndarray:
+        """Global indices of the asset blocks' integer columns."""
+        parts = [b.col0 + np.flatnonzero(b.integer) for b in self.blocks]
+        return np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, np.int32)
 
     @property
     def nk(self) -> int:
@@ -102,9 +130,14 @@ class Layout:
         return 3 * self.nk + 2 * self.steps
 
     @property
-    def num_col(self) -> int:
-        """Columns of the base model (without binaries) [1]."""
+    def battery_num_col(self) -> int:
+        """Columns of the battery and grid model [1]."""
         return 3 * self.nk + 2 * self.steps + 1
+
+    @property
+    def num_col(self) -> int:
+        """Columns of the base model (without binaries), asset blocks included [1]."""
+        return self.battery_num_col + sum(b.num_col for b in self.blocks)
 
     # rows
     @property
@@ -128,9 +161,14 @@ class Layout:
         return 2 * self.steps + self.nk
 
     @property
-    def num_row(self) -> int:
-        """Rows of the base model [1]."""
+    def battery_num_row(self) -> int:
+        """Rows of the battery and grid model [1]."""
         return 2 * self.steps + self.nk + int(self.has_cap)
+
+    @property
+    def num_row(self) -> int:
+        """Rows of the base model, asset blocks included [1]."""
+        return self.battery_num_row + sum(b.num_row for b in self.blocks)
 
     def rows(self) -> dict[str, range]:
         """Row ranges by constraint name."""
@@ -141,6 +179,9 @@ class Layout:
         }
         if self.has_cap:
             out["Grid-emissions_tco2-cap"] = range(self.cap_row, self.cap_row + 1)
+        for b in self.blocks:
+            for name, (off, n) in b.rows.items():
+                out[name] = range(b.row0 + off, b.row0 + off + n)
         return out
 
     def cols(self) -> dict[str, range]:
@@ -152,6 +193,10 @@ class Layout:
             "import_kw": range(self.imp, self.imp + self.steps),
             "export_kw": range(self.exp, self.exp + self.steps),
             "peak_kw": range(self.peak, self.peak + 1),
+        } | {
+            f"{b.name}.{name}": range(b.col0 + off, b.col0 + off + int(np.prod(shape)))
+            for b in self.blocks
+            for name, (off, shape) in b.cols.items()
         }
 
 
@@ -201,8 +246,9 @@ def row_bounds(problem: DispatchProblem) -> tuple[np.ndarray, np.ndarray]:
     lay = Layout(problem.n_b, problem.steps, problem.emissions_cap_tco2 is not None)
     lo = np.zeros(lay.num_row)
     hi = np.zeros(lay.num_row)
-    lo[: lay.steps] = problem.net_kw
-    hi[: lay.steps] = problem.net_kw
+    net = problem.net_kw + problem.fixed_asset_kw if problem.shift is not None else problem.net_kw
+    lo[: lay.steps] = net
+    hi[: lay.steps] = net
     first = lay.soc_row + np.arange(problem.n_b) * problem.steps
     lo[first] = problem.batteries.soc_start_kwh
     hi[first] = problem.batteries.soc_start_kwh
@@ -280,16 +326,63 @@ def constraint_matrix(problem: DispatchProblem) -> sp.csc_matrix:
     )
 
 
+def asset_blocks(problem: DispatchProblem) -> tuple[Block, ...]:
+    """Build the asset blocks of ``problem``, stacked after the battery model."""
+    if not problem.assets:
+        return ()
+    from carbontwin.optimizers.assets import ASSETS, Context
+
+    base = Layout(problem.n_b, problem.steps, problem.emissions_cap_tco2 is not None)
+    col0, row0 = base.battery_num_col, base.battery_num_row
+    blocks = []
+    for kind in ASSETS:
+        asset = getattr(problem, kind.name)
+        if asset is None:
+            continue
+        ctx = Context(
+            steps=problem.steps,
+            interval_h=problem.interval_h,
+            carbon_price_cny_per_tco2=problem.carbon_price_cny_per_tco2,
+            col0=col0,
+            row0=row0,
+            cap_row=base.cap_row if base.has_cap else None,
+        )
+        block = kind.block(asset, ctx)
+        blocks.append(block)
+        col0 += block.num_col
+        row0 += block.num_row
+    return tuple(blocks)
+
+
 def build_lp(problem: DispatchProblem) -> tuple[highspy.HighsLp, Layout]:
-    """Return the base LP (no binaries) as a :class:`highspy.HighsLp` and its layout."""
-    lay = Layout(problem.n_b, problem.steps, problem.emissions_cap_tco2 is not None)
+    """Return the base LP (no battery binaries) as a :class:`highspy.HighsLp` and its layout.
+
+    With asset blocks, their integer columns are marked by :func:`pass_problem`.
+    """
+    blocks = asset_blocks(problem)
+    lay = Layout(problem.n_b, problem.steps, problem.emissions_cap_tco2 is not None, blocks)
     a = constraint_matrix(problem)
     col_lo, col_hi = column_bounds(problem)
     row_lo, row_hi = row_bounds(problem)
+    cost = column_costs(problem)
+    if blocks:
+        coo = a.tocoo()
+        rows = [coo.row, *(b.coo[0] for b in blocks)]
+        cols = [coo.col, *(b.coo[1] for b in blocks)]
+        vals = [coo.data, *(b.coo[2] for b in blocks)]
+        a = sp.csc_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(lay.num_row, lay.num_col),
+        )
+        cost = np.concatenate([cost, *(b.cost for b in blocks)])
+        col_lo = np.concatenate([col_lo, *(b.col_lo for b in blocks)])
+        col_hi = np.concatenate([col_hi, *(b.col_hi for b in blocks)])
+        row_lo = np.concatenate([row_lo, *(b.row_lo for b in blocks)])
+        row_hi = np.concatenate([row_hi, *(b.row_hi for b in blocks)])
     lp = highspy.HighsLp()
     lp.num_col_ = lay.num_col
     lp.num_row_ = lay.num_row
-    lp.col_cost_ = column_costs(problem)
+    lp.col_cost_ = cost
     lp.col_lower_ = col_lo
     lp.col_upper_ = col_hi
     lp.row_lower_ = row_lo
@@ -319,6 +412,9 @@ def pass_problem(h: highspy.Highs, problem: DispatchProblem) -> Layout:
     if status == highspy.HighsStatus.kError:  # pragma: no cover - a build bug, not user input
         msg = "HiGHS refused the dispatch model (passModel returned an error)"
         raise RuntimeError(msg)
+    ints = lay.integer_cols
+    if ints.size:
+        h.changeColsIntegrality(ints.size, ints, np.ones(ints.size, dtype=np.uint8))
     return lay
 
 
@@ -379,6 +475,19 @@ def add_binaries(
     value[3::4] = p
     h.addRows(2 * m, lower, upper, 4 * m, starts, index, value)
     return new
+
+
+def extract_assets(
+    problem: DispatchProblem, lay: Layout, x: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
+    """Return each asset block's result arrays (see the asset modules' ``*_outputs``)."""
+    from carbontwin.optimizers.assets import ASSETS
+
+    kinds = {k.name: k for k in ASSETS}
+    return {
+        b.name: kinds[b.name].outputs(getattr(problem, b.name), b.values(x), problem.interval_h)
+        for b in lay.blocks
+    }
 
 
 def extract(h: highspy.Highs, lay: Layout, x: np.ndarray | None = None) -> dict[str, np.ndarray]:

@@ -10,7 +10,12 @@ re-solves it warm, LP first with binaries only where needed, exactly as
 State is carried across windows (:class:`MpcState`): stored energy, the peak import so far
 (a lower bound on the charged peak, so the demand charge prices only a new peak), and the
 energy, cost and emissions used so far (an emissions budget is pro-rated over what is
-left of its period).
+left of its period). With assets it also carries the zone temperatures, the energy each EV
+session has received (its remaining need), the shiftable runs already started (committed:
+a fixed load for the rest of their run), the energy each flexible line has used, and the
+boilers' and CHP units' on/off state. All of these change only numbers in the model; a
+window whose asset structure differs (another set of EV sessions, zones, loads or units)
+rebuilds the model, and the plan says so (``WindowPlan.rebuilt``).
 
 When a window cannot be solved (infeasible, or out of time), the controller does not
 stop: it falls back to the last good plan shifted forward or, without one, to a baseline
@@ -23,7 +28,7 @@ import dataclasses
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import highspy
 import numpy as np
@@ -38,6 +43,9 @@ from carbontwin.optimizers.dispatch import (
     remove_binaries,
 )
 from carbontwin.optimizers.problem import DispatchProblem
+
+if TYPE_CHECKING:
+    from carbontwin.optimizers.assets import Block
 
 __all__ = ["MpcState", "RollingDispatch", "WindowPlan", "baseline_rule"]
 
@@ -69,7 +77,20 @@ class MpcState:
         Energy, carbon and throughput cost less export revenue so far, without the
         demand charge (which is ``demand_charge * peak_kw`` at the end) [CNY].
     emissions_tco2 : float
-        Grid-import emissions so far [tCO2].
+        Grid-import and fuel emissions so far [tCO2].
+    zone_temp_c : numpy.ndarray, shape (n_z,), optional
+        Zone temperatures now [°C] (with HVAC zones).
+    ev_delivered_kwh : numpy.ndarray, shape (S,), optional
+        Energy each EV session has received so far [kWh].
+    shift_start_step : numpy.ndarray, shape (J,), optional
+        Absolute step each shiftable run was started at (committed); NaN while not.
+    flex_done_kwh : numpy.ndarray, shape (n_f,), optional
+        Energy each flexible line has used so far in its period [kWh].
+    thermal_on : numpy.ndarray, shape (U,), optional
+        On/off state of each boiler or CHP unit in the last step [1].
+    thermal_on_steps : numpy.ndarray of int, shape (U,), optional
+        Steps each unit has been on without a break (0: off) [step]; a unit within its
+        minimum up-time stays on in the next window.
     """
 
     step: int
@@ -79,6 +100,12 @@ class MpcState:
     export_kwh: float = 0.0
     cost_cny: float = 0.0
     emissions_tco2: float = 0.0
+    zone_temp_c: np.ndarray | None = None
+    ev_delivered_kwh: np.ndarray | None = None
+    shift_start_step: np.ndarray | None = None
+    flex_done_kwh: np.ndarray | None = None
+    thermal_on: np.ndarray | None = None
+    thermal_on_steps: np.ndarray | None = None
 
 
 @dataclass
@@ -114,6 +141,10 @@ class WindowPlan:
         The independent check of the plan against the window.
     problem : DispatchProblem
         The window as solved (measured SOC, peak floor and budget applied).
+    assets : dict
+        The assets' planned arrays, as ``DispatchResult.assets``.
+    rebuilt : str
+        Why the model was rebuilt for this window ("" when updated in place).
     """
 
     source: Literal["optimal", "shifted", "baseline"]
@@ -132,6 +163,8 @@ class WindowPlan:
     binaries_needed: bool
     check: CheckReport
     problem: DispatchProblem = field(repr=False)
+    assets: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+    rebuilt: str = ""
 
     @property
     def overhead_s(self) -> float:
@@ -180,9 +213,15 @@ def _requests(problem: DispatchProblem) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _simulate(
-    problem: DispatchProblem, charge_req: np.ndarray, discharge_req: np.ndarray
+    problem: DispatchProblem,
+    charge_req: np.ndarray,
+    discharge_req: np.ndarray,
+    asset_kw: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Apply battery requests step by step within power and SOC limits; grid takes the rest."""
+    """Apply battery requests step by step within power and SOC limits; grid takes the rest.
+
+    ``asset_kw`` is the assets' electric load per step [kW], added to the net load.
+    """
     bat = problem.batteries
     dt = problem.interval_h
     eta_c, eta_d = bat.charge_efficiency_frac, bat.discharge_efficiency_frac
@@ -200,6 +239,8 @@ def _simulate(
         soc = soc + dt * (eta_c * c - d / eta_d)
         pc[:, t], pd[:, t], socs[:, t] = c, d, soc
     grid = problem.net_kw + pc.sum(axis=0) - pd.sum(axis=0)
+    if asset_kw is not None:
+        grid = grid + asset_kw
     return {
         "import_kw": np.maximum(grid, 0.0),
         "export_kw": np.maximum(-grid, 0.0),
@@ -306,21 +347,29 @@ class RollingDispatch:
             step=0,
             soc_kwh=problem.batteries.soc_start_kwh.copy(),
             peak_kw=problem.peak_floor_kw,
+            **_initial_asset_state(problem),
         )
-        self._highs = matrix.new_highs(opts)
-        self._template = problem
-        self.layout = matrix.pass_problem(self._highs, problem)
-        if extra_constraints is not None:
-            extra_constraints(self._highs, self.layout, problem)
-        self._base = (self._highs.getNumCol(), self._highs.getNumRow())
-        self._loaded = problem  # the numbers currently in the model
+        self._opts = opts
+        self._extra = extra_constraints
+        self._build(problem)
+        self._raw = problem  # the last window as given, before the state is applied
         self._plan: WindowPlan | None = None
         self._good: WindowPlan | None = None
         self.log: list[tuple[int, str, str]] = []  # (step, source, reason)
 
+    def _build(self, problem: DispatchProblem) -> None:
+        """Build the model of ``problem`` into a new HiGHS object."""
+        self._highs = matrix.new_highs(self._opts)
+        self._template = problem
+        self.layout = matrix.pass_problem(self._highs, problem)
+        if self._extra is not None:
+            self._extra(self._highs, self.layout, problem)
+        self._base = (self._highs.getNumCol(), self._highs.getNumRow())
+        self._loaded = problem  # the numbers currently in the model
+
     @property
     def highs(self) -> highspy.Highs:
-        """The one HiGHS model, reused by every window."""
+        """The HiGHS model, reused by every window (a new one only after a rebuild)."""
         return self._highs
 
     @property
@@ -333,9 +382,11 @@ class RollingDispatch:
         """Return ``window`` with the controller's state applied.
 
         The initial stored energy is the state's, the peak floor is at least the peak so
-        far, and with a budget the emissions cap is the pro-rated remaining budget.
+        far, and with a budget the emissions cap is the pro-rated remaining budget. The
+        assets start from the state: zone temperatures, EV needs less the energy
+        delivered, committed shiftable runs, flexible energy less the energy used.
         """
-        w = self._loaded if window is None else window
+        w = self._raw if window is None else window
         t = self._template
         if (w.n_b, w.steps) != (t.n_b, t.steps) or w.interval_h != t.interval_h:
             msg = (
@@ -354,6 +405,7 @@ class RollingDispatch:
         changes: dict[str, object] = {
             "batteries": w.batteries.with_soc_start(self.state.soc_kwh),
             "peak_floor_kw": max(w.peak_floor_kw, self.state.peak_kw),
+            **_asset_changes(w, self.state),
         }
         if self.emissions_budget_tco2 is not None:
             left = max(0.0, self.emissions_budget_tco2 - self.state.emissions_tco2)
@@ -399,7 +451,24 @@ class RollingDispatch:
                     h.changeCoeff(lay.cap_row, lay.imp + t, float(coef[t]))
         rows = np.concatenate(ridx).astype(np.int32)
         h.changeRowsBounds(rows.size, rows, row_lo[rows], row_hi[rows])
+        if lay.blocks:
+            blocks = matrix.asset_blocks(p)
+            for old_b, new_b in zip(lay.blocks, blocks, strict=True):
+                _update_block(h, old_b, new_b)
+            self.layout = dataclasses.replace(lay, blocks=blocks)
         self._loaded = p
+
+    def _rebuild_reason(self, p: DispatchProblem) -> str:
+        """Why ``p`` cannot be loaded in place ("" when it can)."""
+        t = self._template
+        if set(p.assets) != set(t.assets):
+            return (
+                f"the window's assets {sorted(p.assets)} differ from the model's {sorted(t.assets)}"
+            )
+        for name, asset in p.assets.items():
+            if asset.structure() != t.assets[name].structure():
+                return f"the window's {name} structure differs from the model's"
+        return ""
 
     def solve(self, window: DispatchProblem | None = None) -> WindowPlan:
         """Update the model to ``window`` and the current state, solve, and return the plan.
@@ -417,17 +486,25 @@ class RollingDispatch:
         """
         t0 = time.perf_counter()
         p = self.window_problem(window)
-        self._update(p)
+        if window is not None:
+            self._raw = window
+        rebuilt = self._rebuild_reason(p)
+        if rebuilt:
+            self._build(p)
+        else:
+            self._update(p)
         run = lp_first(self._highs, p, self.layout, tol_kw=self.tol_kw)
         binaries = bool(run.pairs.size)
         remove_binaries(self._highs, p, self.layout, self._base)
         if run.ok:
             arrays = run.arrays
-            plan = self._plan_from(p, arrays, "optimal", "", run.status, run.objective_cny)
+            assets = matrix.extract_assets(p, self.layout, run.x) if self.layout.blocks else {}
+            plan = self._plan_from(p, arrays, "optimal", "", run.status, run.objective_cny, assets)
             plan.binaries_needed = binaries
             self._good = plan
         else:
             plan = self._fallback(p, run.status)
+        plan.rebuilt = rebuilt
         plan.solve_s = run.solve_s
         plan.total_s = time.perf_counter() - t0
         self._plan = plan
@@ -442,10 +519,11 @@ class RollingDispatch:
         reason: str,
         status: str,
         objective: float | None,
+        assets: dict[str, dict[str, np.ndarray]] | None = None,
     ) -> WindowPlan:
         peak = float(arrays.get("peak_kw", max(p.peak_floor_kw, float(arrays["import_kw"].max()))))
         # a fallback's violations are reported in its plan, not warned about
-        report = _check_plan(p, arrays, peak, quiet=source != "optimal")
+        report = _check_plan(p, arrays, peak, quiet=source != "optimal", assets=assets)
         return WindowPlan(
             source=source,
             reason=reason,
@@ -463,6 +541,7 @@ class RollingDispatch:
             binaries_needed=False,
             check=report,
             problem=p,
+            assets=assets or {},
         )
 
     def _fallback(self, p: DispatchProblem, status: str) -> WindowPlan:
@@ -479,8 +558,11 @@ class RollingDispatch:
         else:
             source = "baseline"
             reason = f"{why}; no earlier plan covers this window, using the baseline rule"
-        arrays = _simulate(p, charge_req, discharge_req)
-        return self._plan_from(p, arrays, source, reason, status, None)
+        assets, asset_kw = _asset_baseline(p)
+        if assets:
+            reason += "; the other assets follow their baseline rules"
+        arrays = _simulate(p, charge_req, discharge_req, asset_kw if assets else None)
+        return self._plan_from(p, arrays, source, reason, status, None, assets)
 
     # -------------------------------------------------------------- state
     def advance(
@@ -489,8 +571,15 @@ class RollingDispatch:
         soc_kwh: np.ndarray | None = None,
         import_kw: float | None = None,
         export_kw: float | None = None,
+        zone_temp_c: np.ndarray | None = None,
     ) -> MpcState:
         """Commit the first step of the latest plan and move the state one step on.
+
+        The assets' step is committed too: zone temperatures (measured, or the plan's),
+        the energy each EV session received and each flexible line used, the shiftable
+        runs the plan starts now, and the units' on/off state (and how long they have been on,
+        for their minimum up-time); fuel cost, fuel carbon and
+        discomfort of the step go into the cost, fuel emissions into the emissions.
 
         Parameters
         ----------
@@ -498,6 +587,8 @@ class RollingDispatch:
             Measured stored energy at the end of the step [kWh]; default the plan's.
         import_kw, export_kw : float, optional
             Measured mean grid import and export over the step [kW]; default the plan's.
+        zone_temp_c : array_like, optional
+            Measured zone temperatures at the end of the step [°C]; default the plan's.
 
         Returns
         -------
@@ -529,8 +620,10 @@ class RollingDispatch:
                 "one per battery"
             )
             raise ValidationError(msg)
+        asset_state, asset_cost, asset_tco2 = _commit_assets(plan, k, s, zone_temp_c)
         self.state = dataclasses.replace(
             s,
+            **asset_state,
             step=s.step + 1,
             soc_kwh=np.array(new_soc, dtype=np.float64),
             peak_kw=max(s.peak_kw, imp),
@@ -542,19 +635,137 @@ class RollingDispatch:
                 float(p.import_cost_cny_per_kwh[k]) * imp
                 - float(p.export_price_cny_per_kwh[k]) * exp
                 + float(thr @ moved)
-            ),
+            )
+            + asset_cost,
             emissions_tco2=s.emissions_tco2
-            + dt * 1e-3 * float(p.grid_factor_tco2_per_mwh[k]) * imp,
+            + dt * 1e-3 * float(p.grid_factor_tco2_per_mwh[k]) * imp
+            + asset_tco2,
         )
         return self.state
 
 
 def _check_plan(
-    p: DispatchProblem, arrays: dict[str, np.ndarray], peak: float, *, quiet: bool
+    p: DispatchProblem,
+    arrays: dict[str, np.ndarray],
+    peak: float,
+    *,
+    quiet: bool,
+    assets: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> CheckReport:
     """Check a plan against its window; ``quiet`` silences the checker's warning."""
     names = ("import_kw", "export_kw", "charge_kw", "discharge_kw", "soc_kwh")
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore")
-        return check_solution(p, *(arrays[n] for n in names), peak)
+        return check_solution(p, *(arrays[n] for n in names), peak, assets=assets or None)
+
+
+# ------------------------------------------------------------------ assets
+def _initial_asset_state(p: DispatchProblem) -> dict[str, np.ndarray]:
+    """Return the asset part of the first :class:`MpcState`."""
+    out: dict[str, np.ndarray] = {}
+    if p.hvac is not None:
+        out["zone_temp_c"] = p.hvac.temp_start_c.copy()
+    if p.ev is not None:
+        out["ev_delivered_kwh"] = np.zeros(p.ev.n)
+    if p.shift is not None:
+        out["shift_start_step"] = np.array(p.shift.committed_start_step, dtype=np.float64)
+    if p.flexible is not None:
+        out["flex_done_kwh"] = np.zeros(p.flexible.n)
+    if p.thermal is not None:
+        out["thermal_on_steps"] = np.array(p.thermal.on_steps_start, dtype=np.int64)
+        out["thermal_on"] = (out["thermal_on_steps"] > 0).astype(float)
+    return out
+
+
+def _asset_changes(w: DispatchProblem, s: MpcState) -> dict[str, object]:
+    """Return the window's assets with the controller's state applied."""
+    out: dict[str, object] = {}
+    if w.hvac is not None and s.zone_temp_c is not None:
+        out["hvac"] = w.hvac.with_temp_start(s.zone_temp_c)
+    if w.ev is not None and s.ev_delivered_kwh is not None:
+        out["ev"] = w.ev.with_delivered(s.ev_delivered_kwh)
+    if w.shift is not None and s.shift_start_step is not None:
+        rel = s.shift_start_step - s.step
+        out["shift"] = w.shift.with_committed(
+            np.where(np.isnan(rel), w.shift.committed_start_step, rel)  # type: ignore[arg-type]
+        )
+    if w.flexible is not None and s.flex_done_kwh is not None:
+        out["flexible"] = w.flexible.with_done(s.flex_done_kwh)
+    if w.thermal is not None and s.thermal_on_steps is not None:
+        out["thermal"] = w.thermal.with_on_steps(s.thermal_on_steps)
+    return out
+
+
+def _update_block(h: highspy.Highs, old: Block, new: Block) -> None:
+    """Change a block's costs, bounds, row bounds and changed coefficients in place."""
+    cols = np.arange(new.col0, new.col0 + new.num_col, dtype=np.int32)
+    h.changeColsCost(cols.size, cols, new.cost)
+    h.changeColsBounds(cols.size, cols, new.col_lo, new.col_hi)
+    rows = np.arange(new.row0, new.row0 + new.num_row, dtype=np.int32)
+    if rows.size:
+        h.changeRowsBounds(rows.size, rows, new.row_lo, new.row_hi)
+    changed = np.flatnonzero(old.coo[2] != new.coo[2])
+    for i in changed:  # only coefficients that moved (per-step COPs)
+        h.changeCoeff(int(new.coo[0][i]), int(new.coo[1][i]), float(new.coo[2][i]))
+
+
+def _asset_baseline(p: DispatchProblem) -> tuple[dict[str, dict[str, np.ndarray]], np.ndarray]:
+    """Rule-based schedules of every asset and their electric load per step [kW]."""
+    from carbontwin.optimizers.assets import ASSETS
+
+    out: dict[str, dict[str, np.ndarray]] = {}
+    load = np.zeros(p.steps)
+    for kind in ASSETS:
+        asset = getattr(p, kind.name)
+        if asset is None:
+            continue
+        values = kind.baseline(asset, p)
+        out[kind.name] = kind.outputs(asset, values, p.interval_h)
+        load += kind.check(asset, out[kind.name], p)[1]
+    return out, load
+
+
+def _commit_assets(
+    plan: WindowPlan, k: int, s: MpcState, zone_temp_c: np.ndarray | None
+) -> tuple[dict[str, object], float, float]:
+    """Return the asset state after step ``k`` of ``plan``, its asset cost and fuel tCO2."""
+    p, a, dt = plan.problem, plan.assets, plan.problem.interval_h
+    out: dict[str, object] = {}
+    cost = 0.0
+    tco2 = 0.0
+    if p.hvac is not None and "hvac" in a:
+        z = p.hvac
+        if zone_temp_c is None:
+            temp = a["hvac"]["temp_c"][:, k]
+        else:
+            temp = np.asarray(zone_temp_c, dtype=np.float64)
+            if temp.shape != (z.n,) or not np.isfinite(temp).all():
+                msg = f"zone_temp_c(={zone_temp_c!r}) must be {z.n} finite temperatures [°C]"
+                raise ValidationError(msg)
+        out["zone_temp_c"] = np.array(temp, dtype=np.float64)
+        plan_t = a["hvac"]["temp_c"][:, k]
+        outside = np.maximum(z.comfort_min_c[:, k] - plan_t, 0) + np.maximum(
+            plan_t - z.comfort_max_c[:, k], 0
+        )
+        cost += float(dt * (z.discomfort_penalty_cny_per_kh @ outside))
+    if p.ev is not None and "ev" in a and s.ev_delivered_kwh is not None:
+        out["ev_delivered_kwh"] = (
+            s.ev_delivered_kwh + dt * p.ev.efficiency_frac * (a["ev"]["charge_kw"][:, k])
+        )
+    if p.shift is not None and "shift" in a and s.shift_start_step is not None:
+        start = a["shift"]["start_step"]
+        now = np.isnan(s.shift_start_step) & (start == k)
+        out["shift_start_step"] = np.where(now, plan.step + k, s.shift_start_step)
+    if p.flexible is not None and "flexible" in a and s.flex_done_kwh is not None:
+        out["flex_done_kwh"] = s.flex_done_kwh + dt * a["flexible"]["power_kw"][:, k]
+    if p.thermal is not None and "thermal" in a:
+        hp = p.thermal
+        q = a["thermal"]["heat_kw"][:, k]
+        out["thermal_on"] = np.array(a["thermal"]["on"][:, k])
+        if s.thermal_on_steps is not None:
+            out["thermal_on_steps"] = np.where(out["thermal_on"] > 0.5, s.thermal_on_steps + 1, 0)
+        unit = hp.heat_cost_cny_per_kwh(p.carbon_price_cny_per_tco2)[:, k]
+        cost += float(dt * (unit @ q))
+        tco2 += float(dt * 1e-3 * ((hp.fuel_factor_tco2_per_mwh / hp.efficiency_frac) @ q))  # type: ignore[operator]
+    return out, cost, tco2

@@ -15,10 +15,23 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from carbontwin.core.errors import ValidationError
+
+if TYPE_CHECKING:
+    from carbontwin.optimizers.assets import (
+        EvSessions,
+        FlexibleLoads,
+        HeatPlant,
+        HvacZones,
+        ShiftableLoads,
+    )
+
+#: The optional asset fields of a problem, in the order the model stacks their blocks.
+ASSET_FIELDS = ("hvac", "ev", "shift", "flexible", "thermal")
 
 __all__ = ["Batteries", "DispatchProblem"]
 
@@ -264,11 +277,23 @@ class DispatchProblem:
         Peak import already reached in the billing period [kW]: the charged peak is at
         least this (a rolling controller passes the peak so far). Default 0.
     emissions_cap_tco2 : float, optional
-        Largest grid-import emissions over the horizon [tCO2]; ``None`` for no cap.
+        Largest emissions over the horizon, grid imports plus fuel burnt by ``thermal``
+        [tCO2]; ``None`` for no cap.
+    hvac : HvacZones, optional
+        Thermal zones whose cooling and heating power is flexible within comfort bands.
+    ev : EvSessions, optional
+        EV charging sessions per charger group.
+    shift : ShiftableLoads, optional
+        Batch process loads with a fixed profile and a start window.
+    flexible : FlexibleLoads, optional
+        Process lines with a fixed energy and a flexible rate.
+    thermal : HeatPlant, optional
+        Boilers and CHP serving a heat demand.
 
     Notes
     -----
-    The net load of the park is ``net_t = sum_b (load_bt - pv_bt)`` [kW].
+    The net load of the park is ``net_t = sum_b (load_bt - pv_bt)`` [kW]; the assets'
+    electric power adds to it in the balance (CHP output subtracts).
     """
 
     interval_h: float
@@ -284,6 +309,11 @@ class DispatchProblem:
     export_limit_kw: _Array | float | None = None
     peak_floor_kw: float = 0.0
     emissions_cap_tco2: float | None = None
+    hvac: HvacZones | None = None
+    ev: EvSessions | None = None
+    shift: ShiftableLoads | None = None
+    flexible: FlexibleLoads | None = None
+    thermal: HeatPlant | None = None
     net_kw: _Array = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -346,6 +376,32 @@ class DispatchProblem:
         net = (self.load_kw - self.pv_kw).sum(axis=0)
         net.setflags(write=False)
         put(self, "net_kw", net)
+        if any(getattr(self, name) is not None for name in ASSET_FIELDS):
+            from carbontwin.optimizers.assets import ASSETS
+
+            for kind in ASSETS:
+                value = getattr(self, kind.name)
+                if value is None:
+                    continue
+                if not isinstance(value, kind.cls):
+                    msg = (
+                        f"{kind.name}(={type(value).__name__}) must be a {kind.cls.__name__} "
+                        "(or None for none)"
+                    )
+                    raise ValidationError(msg)
+                put(self, kind.name, value.validated(steps, self.interval_h))
+
+    @property
+    def assets(self) -> dict[str, Any]:
+        """The asset blocks present, by field name, in model order."""
+        return {n: getattr(self, n) for n in ASSET_FIELDS if getattr(self, n) is not None}
+
+    @property
+    def fixed_asset_kw(self) -> _Array:
+        """Fixed asset load per step (committed shiftable runs) [kW]."""
+        if self.shift is None:
+            return np.zeros(self.steps)
+        return self.shift.fixed_kw(self.steps)
 
     @property
     def n_b(self) -> int:
@@ -368,7 +424,9 @@ class DispatchProblem:
         """Return the problem cut to steps ``start .. start + steps - 1`` (a rolling window).
 
         Every per-step series (load, PV, prices, factors, limits) is cut; the batteries,
-        the demand charge, the peak floor and the emissions cap are kept.
+        the demand charge, the peak floor and the emissions cap are kept. Assets are cut
+        too: their per-step series, and their step indices (EV arrivals and departures,
+        start windows and deadlines, periods) made relative to ``start``.
         """
         stop = start + steps
         if start < 0 or steps < 1 or stop > self.steps:
@@ -392,6 +450,7 @@ class DispatchProblem:
                     "export_limit_kw",
                 )
             },
+            **{name: asset.window(start, steps) for name, asset in self.assets.items()},
         )
 
     def replace(self, **changes: object) -> DispatchProblem:

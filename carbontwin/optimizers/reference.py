@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from carbontwin.core.errors import SolverError
-from carbontwin.optimizers.check import check_solution, costs
+from carbontwin.optimizers.check import asset_terms, check_solution, costs
 from carbontwin.optimizers.dispatch import DispatchResult, SolveStats
 from carbontwin.optimizers.matrix import HIGHS_OPTIONS
 from carbontwin.optimizers.problem import DispatchProblem
@@ -84,12 +84,28 @@ def build_reference(
     m.peak_kw = pyo.Var(bounds=(problem.peak_floor_kw, None))
 
     net = problem.net_kw
+    # the other assets: each adds its components and returns its electric load per step,
+    # its objective terms and its fuel emissions
+    from carbontwin.optimizers.assets import ASSETS
+
+    asset_load: dict[int, Any] = dict.fromkeys(range(problem.steps), 0.0)
+    asset_cost: Any = 0.0
+    fuel_emissions: Any = 0.0
+    for kind in ASSETS:
+        asset = getattr(problem, kind.name)
+        if asset is None:
+            continue
+        load, cost, emissions = kind.add(m, asset, problem)
+        for t in range(problem.steps):
+            asset_load[t] = asset_load[t] + load[t]
+        asset_cost = asset_cost + cost
+        fuel_emissions = fuel_emissions + emissions
 
     @m.Constraint(m.T)
     def park_balance(m: Any, t: int) -> Any:
         return m.import_kw[t] - m.export_kw[t] - sum(
             m.charge_kw[b, t] - m.discharge_kw[b, t] for b in m.B
-        ) == float(net[t])
+        ) - asset_load[t] == float(net[t])
 
     @m.Constraint(m.B, m.T)
     def soc_dynamics(m: Any, b: int, t: int) -> Any:
@@ -123,6 +139,7 @@ def build_reference(
             expr=sum(
                 dt * float(problem.grid_factor_tco2_per_mwh[t]) * 1e-3 * m.import_kw[t] for t in m.T
             )
+            + fuel_emissions
             <= problem.emissions_cap_tco2
         )
 
@@ -141,7 +158,8 @@ def build_reference(
             )
             for t in m.T
         )
-        + problem.demand_charge_cny_per_kw * m.peak_kw,
+        + problem.demand_charge_cny_per_kw * m.peak_kw
+        + asset_cost,
         sense=pyo.minimize,
     )
     if extra_constraints is not None:
@@ -221,10 +239,23 @@ def solve_reference(
         "soc_kwh": grid(m.soc_kwh),
     }
     peak = float(m.peak_kw.value)
-    report = check_solution(problem, **arrays, peak_kw=peak) if binaries else None
-    parts = costs(problem, *(arrays[k] for k in _COST_ARGS), peak)
+    from carbontwin.optimizers.assets import ASSETS
+
+    asset_arrays = {
+        kind.name: kind.outputs(
+            getattr(problem, kind.name),
+            kind.read(m, getattr(problem, kind.name), problem.steps),
+            problem.interval_h,
+        )
+        for kind in ASSETS
+        if getattr(problem, kind.name) is not None
+    }
+    given = asset_arrays or None
+    report = check_solution(problem, **arrays, peak_kw=peak, assets=given) if binaries else None
+    parts = costs(problem, *(arrays[k] for k in _COST_ARGS), peak, assets=given)
     parts.pop("objective_cny")
-    emissions = float(
+    fuel = asset_terms(problem, asset_arrays)[3] if asset_arrays else 0.0
+    emissions = fuel + float(
         problem.interval_h * 1e-3 * (problem.grid_factor_tco2_per_mwh @ arrays["import_kw"])
     )
     stats = SolveStats(
@@ -245,4 +276,6 @@ def solve_reference(
         binary_pairs=np.zeros((0, 2), dtype=np.int64),
         stats=stats,
         check=report,
+        assets=asset_arrays,
+        fuel_emissions_tco2=fuel,
     )

@@ -199,8 +199,15 @@ def test_the_sixth_request_in_a_second_is_rate_limited(make_api):
 
 def test_requests_without_a_credential_are_limited_per_address(make_api):
     api = make_api(rate_per_second=5)
-    at_the_start_of_a_second()
-    codes = [api.client.get(f"{V1}/park").status_code for _ in range(7)]
+    # Seven requests inside one second: on a loaded machine a burst may spill over into
+    # the next second, so it is tried again (the limit is what is tested, not the speed).
+    for _ in range(5):
+        at_the_start_of_a_second()
+        t0 = time.monotonic()
+        codes = [api.client.get(f"{V1}/park").status_code for _ in range(7)]
+        if time.monotonic() - t0 < 0.9:
+            break
+        time.sleep(1.1)
     assert codes == [401] * 5 + [429] * 2
 
 

@@ -67,14 +67,12 @@ def test_demo_park_peak_magnitude_within_five_percent(demo):
     assert float(demo.scores.sel(model="gbm", metric="peak_mape")) < naive
 
 
-def test_demo_park_peak_hour_at_least_matches_seasonal_naive(demo):
-    # The issue asks for the peak hour within ±1 h on 80 % of days; the demo park's demand
-    # is a flat plateau from 08 to 21 h and its daily peak hour lies anywhere on it (see
-    # docs/forecasting.md), so that target is not reached (0.31 over the benchmark's 91
-    # days, seasonal naive 0.24). On these 28 days the model places it at least as well
-    # as the seasonal naive forecast.
+def test_demo_park_peak_hour_within_an_hour_on_80_percent_of_days(demo):
+    # The issue asks for the peak hour within ±1 h on 80 % of days. The demo park's daily
+    # peak comes with the data centre's evening traffic (docs/forecasting.md): the
+    # benchmark's 91 days give 0.98; here, 28 days of the test run.
     hit = demo.scores.sel(metric="peak_hour_hit_rate")
-    assert float(hit.sel(model="gbm")) >= float(hit.sel(model="seasonal_naive"))
+    assert float(hit.sel(model="gbm")) >= 0.8
     err = demo.peak_hour_error_h.sel(model="gbm")
     assert float(hit.sel(model="gbm")) == pytest.approx(float((abs(err) <= 1).mean()))
     assert float(abs(err).max()) <= 23  # peaks are placed within the forecast day

@@ -70,3 +70,99 @@ def dump_problem():
         export_price_cny_per_kwh=-0.5,
         demand_charge_cny_per_kw=0.5,
     )
+
+
+TOL = 1e-6  # acceptance: constraint violations [kW, kWh, K] and relative objectives
+
+
+def assert_fast_equals_reference(problem):
+    """Solve ``problem`` on both paths; both pass the checker, objectives agree to 1e-6."""
+    from carbontwin.optimizers import check_solution, solve, solve_reference
+
+    fast = solve(problem)
+    ref = solve_reference(problem)
+    for r in (fast, ref):
+        report = check_solution(
+            problem,
+            r.import_kw,
+            r.export_kw,
+            r.charge_kw,
+            r.discharge_kw,
+            r.soc_kwh,
+            r.peak_kw,
+            assets=r.assets,
+            tol=TOL,
+            strict=True,
+        )
+        # HiGHS' objective and the one recomputed from the arrays (MIP gap 1e-9)
+        assert report.objective_cny == pytest.approx(r.objective_cny, rel=1e-7)
+    assert fast.objective_cny == pytest.approx(ref.objective_cny, rel=TOL)
+    return fast, ref
+
+
+def flat_problem(steps=24, price=None, n_b=1, **assets):
+    """A park of ``n_b`` buildings at 20 kW each, no battery, hourly, given tariff."""
+    price = np.full(steps, 0.6) if price is None else np.asarray(price, dtype=float)
+    return DispatchProblem(
+        interval_h=1.0,
+        load_kw=np.full((n_b, steps), 20.0),
+        pv_kw=np.zeros((n_b, steps)),
+        batteries=Batteries.none(n_b),
+        import_price_cny_per_kwh=price,
+        **assets,
+    )
+
+
+def small_park(seed: int = 0, steps: int = 24, **changes):
+    """A small park with every kind of asset: batteries, PV, two zones, EVs in two groups,
+    two batch loads, a flexible line, a boiler with a minimum load and a CHP."""
+    from carbontwin.optimizers.assets import (
+        EvSessions,
+        FlexibleLoads,
+        HeatPlant,
+        HvacZones,
+        ShiftableLoads,
+    )
+
+    rng = np.random.default_rng(seed)
+    base = random_problem(seed, n_b=3, steps=steps, export_price_cny_per_kwh=0.05)
+    hour = (np.arange(steps) + 0.5) % 24
+    occupied = (hour >= 8) & (hour < 18)
+    hvac = HvacZones(
+        capacitance_kwh_per_k=rng.uniform(5.0, 15.0, 2),
+        resistance_k_per_kw=rng.uniform(2.0, 5.0, 2),
+        temp_start_c=[24.0, 23.0],
+        temp_out_c=29.0 + 5.0 * np.sin(np.pi * (hour - 9) / 12),
+        comfort_min_c=np.where(occupied, 21.0, 18.0),
+        comfort_max_c=np.where(occupied, 25.0, 28.0),
+        cooling_power_max_kw=[6.0, 4.0],
+        heating_power_max_kw=[2.0, 0.0],
+        cooling_cop=3.0 + 0.3 * np.cos(np.pi * hour / 12),
+        gains_kw=np.where(occupied, 1.5, 0.3),
+    )
+    ev = EvSessions(
+        group=[0, 0, 1, 1],
+        arrival_step=[0, 7, 9, steps - 6],
+        departure_step=[8, 17, 18, steps + 6],
+        energy_kwh=rng.uniform(10.0, 40.0, 4),
+        power_max_kw=[7.0, 11.0, 22.0, 11.0],
+        group_power_max_kw=[15.0, 25.0],
+    )
+    shift = ShiftableLoads(
+        profile_kw=[[60.0, 60.0, 30.0], [20.0] * 4],
+        earliest_start_step=[1, 6],
+        deadline_step=[20, steps],
+    )
+    flexible = FlexibleLoads(energy_kwh=[150.0], power_min_kw=2.0, power_max_kw=15.0)
+    thermal = HeatPlant(
+        heat_demand_kw=np.where(occupied, 70.0, 25.0) * rng.uniform(0.9, 1.1, steps),
+        heat_max_kw=[100.0, 50.0],
+        efficiency_frac=[0.92, 0.45],
+        fuel_price_cny_per_kwh=[0.28, 0.28],
+        fuel_factor_tco2_per_mwh=0.2,
+        heat_min_kw=[40.0, 20.0],
+        power_to_heat_ratio=[0.0, 0.8],
+        heat_dump_max_kw=15.0,
+    )
+    p = base.replace(hvac=hvac, ev=ev, shift=shift, flexible=flexible, thermal=thermal)
+    return p.replace(**changes) if changes else p
