@@ -1605,6 +1605,36 @@ def scenario_compare(
     _print_frame(table, text("scenario.compare.title", lang), "scenario")
 
 
+@scenario_app.command("track", help=text("scenario.track.help"))
+def scenario_track(
+    park: str = typer.Argument("demo", help="park YAML file, or 'demo'"),
+    scenario: str = typer.Option("policy", "--scenario", "-s"),
+    store_url: str | None = typer.Option(None, "--store", help="database URL"),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Compare the accounted years with a scenario's plan; project again from the latest."""
+    from carbontwin.runtime.scenarios import track_plan
+
+    try:
+        p = uc.resolve_park(park)
+        out = _with_store(store_url, lambda store: track_plan(store, p, scenario))
+    except (ValidationError, ValueError, KeyError, OSError) as exc:
+        _fail(exc)
+        return
+    for note in out["notes"]:
+        console.print(f"[dim]{escape(note)}[/]")
+    _print_frame(out["deviation"], text("scenario.track.title", lang, scenario=scenario), "year")
+    again = out["reprojection"].sel(scenario=scenario)
+    console.print(
+        text(
+            "scenario.track.heading",
+            lang,
+            year=int(again.peak_year),
+            peak=f"{float(again.peak_tco2e):,.0f}",
+        )
+    )
+
+
 # Reduction decisions --------------------------------------------------------------------
 @reduce_app.command("macc", help=text("reduce.macc.help"))
 def reduce_macc(

@@ -44,7 +44,9 @@ from carbontwin.scenarios import (
     monte_carlo,
     peak_summary,
     peak_year_pmf,
+    plan_deviation,
     project,
+    reproject,
     suggestions,
     tornado,
 )
@@ -57,6 +59,7 @@ __all__ = [
     "industry_group",
     "load_park_study",
     "run_study",
+    "track_plan",
 ]
 
 #: The demo study's industries by GB/T 4754 code prefix (longest prefix wins; a letter is
@@ -421,3 +424,63 @@ def decoupling_of(run: StudyRun, *, level: str = "park", lang: str = "en") -> pd
         out = decoupling(frame, level=level, lang=lang)
         frames.append(out.assign(scenario=str(s)))
     return pd.concat(frames, ignore_index=True)
+
+
+def accounted_years(store: Store, park: Park) -> pd.Series:
+    """Return the park's gross emissions (scopes 1 + 2) of each fully stored year [t CO2e].
+
+    A year counts when its twelve monthly inventories are stored.
+    """
+    rows = store.inventories(park.id)
+    if not rows:
+        return pd.Series(dtype=float, name="gross_tco2e")
+    start = min(r["start"] for r in rows)
+    end = max(r["end"] for r in rows)
+    lines = stored_lines(store, park.id, start, end)
+    em = lines[(lines["kind"] == "emission") & lines["scope"].isin([1, 2])]
+    month = pd.PeriodIndex(em["month"].astype(str), freq="M")
+    by_year = em.groupby(month.year)["tco2e"].sum()
+    months = pd.Series(month.month, index=month.year).groupby(level=0).nunique()
+    full = months[months == 12].index
+    return by_year.loc[by_year.index.isin(full)].rename("gross_tco2e").astype(float)
+
+
+def track_plan(store: Store, park: Park, scenario: str, *, warn_frac: float = 0.05) -> dict:
+    """Compare the accounted years with a scenario's plan and project again from the latest.
+
+    Returns
+    -------
+    dict
+        ``deviation`` (a frame by year: actual, plan, deviation, deviation_frac,
+        above_plan, warning), ``reprojection`` (the scenario projected from the latest
+        accounted year) and ``notes``.
+
+    Raises
+    ------
+    ValidationError
+        For an unknown scenario, or when no complete accounted year overlaps the plan.
+    """
+    ps = load_park_study(store, park)
+    if scenario not in ps.study.scenarios:
+        msg = f"unknown scenario {scenario!r}; the study has {', '.join(ps.study.scenarios)}"
+        raise ValidationError(msg)
+    actual = accounted_years(store, park)
+    if actual.empty:
+        msg = (
+            f"the store holds no complete accounted year of {park.id} (twelve monthly "
+            "inventories); store a year's inventories to track the plan"
+        )
+        raise ValidationError(msg)
+    projection = project(ps.study, [scenario])
+    plan = projection.gross_emissions_tco2e.sel(scenario=scenario)
+    deviation = plan_deviation(actual, plan.to_pandas(), warn_frac=warn_frac)
+    notes = list(ps.notes)
+    if int(actual.index.max()) > ps.study.base_year:
+        again = reproject(ps.study, actual, scenarios=[scenario])
+    else:
+        again = projection
+        notes.append(
+            f"the latest accounted year is the base year {ps.study.base_year}: the "
+            "projection from it is the plan itself"
+        )
+    return {"deviation": deviation, "reprojection": again, "notes": notes}

@@ -302,6 +302,13 @@ def add_strategy(api: Any, status: str = "proposed") -> None:
         api.store.move_strategy(s["id"], "dispatched", actor="energy", setpoints=[])
 
 
+def a_stored_year(api: Any) -> None:
+    """Twelve monthly inventories of 2025 (one simulated day in each month)."""
+    for month in range(1, 13):
+        simulate_to_store(api.store, PARK, f"2025-{month:02d}-10", 1, recent_days=0)
+        as_manager(api, "POST", f"{V1}/inventories", json={"period": f"2025-{month:02d}"})
+
+
 def history_for_a_strategy(api: Any) -> None:
     """Forty-two days of history before 2025-03-15, what a day-ahead proposal needs."""
     simulate_to_store(api.store, PARK, "2025-02-01", 42, recent_days=0)
@@ -432,6 +439,10 @@ SAMPLES: dict[str, Sample] = {
     f"GET {V1}/scenarios": fixed(f"{V1}/scenarios"),
     f"POST {V1}/scenarios/run": fixed(f"{V1}/scenarios/run", harmless=True, json={"draws": 200}),
     f"GET {V1}/scenarios/decoupling": fixed(f"{V1}/scenarios/decoupling"),
+    f"GET {V1}/scenarios/tracking": Sample(
+        lambda api, ent: Call(f"{V1}/scenarios/tracking", params={"scenario": "policy"}),
+        setup=a_stored_year,
+    ),
     f"GET {V1}/reduction/macc": fixed(f"{V1}/reduction/macc"),
     f"POST {V1}/reduction/portfolio": fixed(
         f"{V1}/reduction/portfolio",

@@ -98,3 +98,9 @@ def test_the_macc_and_a_portfolio(module_api):
         headers=api.as_("manager"),
     )
     assert resp.status_code == 422 and resp.json()["code"] == "infeasible"
+
+
+def test_tracking_needs_a_complete_accounted_year(module_api):
+    api = module_api
+    resp = api.client.get(f"{V1}/scenarios/tracking", headers=api.as_("manager"))
+    assert resp.status_code == 422 and "no complete accounted year" in resp.json()["message"]

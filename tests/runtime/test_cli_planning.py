@@ -73,3 +73,8 @@ def test_reduce_macc_and_portfolio():
     assert json.loads(out.stdout)["abatement_tco2e_per_yr"] >= 150_000
     bad = run("reduce", "portfolio", "--target", "5e6", "--budget", "1e6")
     assert bad.exit_code == 2 and "at most" in bad.output
+
+
+def test_scenario_track_needs_an_accounted_year(url):
+    out = run("scenario", "track", "--store", url)
+    assert out.exit_code == 2 and "no complete accounted year" in out.output

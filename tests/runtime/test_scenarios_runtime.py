@@ -97,3 +97,19 @@ def test_bad_requests_are_refused(accounted):
         R.run_study(accounted, PARK, draws=-1)
     with pytest.raises(ValidationError, match="level"):
         R.decoupling_of(R.run_study(accounted, PARK, draws=0), level="zone")
+
+
+def test_plan_tracking_from_the_accounted_year(accounted, empty):
+    years = R.accounted_years(accounted, PARK)
+    assert list(years.index) == [2025] and years[2025] > 0
+    out = R.track_plan(accounted, PARK, "policy")
+    dev = out["deviation"]
+    # The base year is the accounted year itself: on plan.
+    assert list(dev.index) == [2025]
+    assert dev.loc[2025, "deviation_frac"] == pytest.approx(0.0, abs=1e-9)
+    assert "is the plan itself" in out["notes"][-1]
+    assert int(out["reprojection"].peak_year.sel(scenario="policy")) >= 2025
+    with pytest.raises(ValidationError, match="no complete accounted year"):
+        R.track_plan(empty, PARK, "policy")
+    with pytest.raises(ValidationError, match="unknown scenario"):
+        R.track_plan(accounted, PARK, "hopeful")

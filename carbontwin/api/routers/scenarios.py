@@ -17,7 +17,7 @@ from carbontwin.api.dependencies import ApiContext, context, require
 from carbontwin.api.schemas import DENIED, INVALID
 from carbontwin.runtime import reduction
 from carbontwin.runtime.access import Principal
-from carbontwin.runtime.scenarios import decoupling_of, load_park_study, run_study
+from carbontwin.runtime.scenarios import decoupling_of, load_park_study, run_study, track_plan
 
 __all__ = ["router"]
 
@@ -138,6 +138,29 @@ def decoupling(
     """Return Tapio's decoupling states of each scenario's projection, year by year."""
     table = decoupling_of(run_study(ctx.store, ctx.park, draws=0), level=level, lang=lang)
     return table.astype(object).where(table.notna(), None).to_dict(orient="records")
+
+
+@router.get("/scenarios/tracking", responses={**DENIED, **INVALID})
+def tracking(
+    who: Annotated[Principal, Depends(require("scenarios.run"))],
+    ctx: Ctx,
+    scenario: Annotated[str, Query(min_length=1, max_length=64)] = "policy",
+) -> dict[str, Any]:
+    """Compare the accounted years with a scenario's plan; project again from the latest."""
+    out = track_plan(ctx.store, ctx.park, scenario)
+    dev = out["deviation"].reset_index()
+    again = out["reprojection"].sel(scenario=scenario)
+    return {
+        "scenario": scenario,
+        "deviation": dev.astype(object).where(dev.notna(), None).to_dict(orient="records"),
+        "reprojection": {
+            "years": [int(y) for y in again.year.values],
+            "gross_emissions_tco2e": [float(v) for v in again.gross_emissions_tco2e.values],
+            "peak_year": int(again.peak_year),
+            "peak_tco2e": float(again.peak_tco2e),
+        },
+        "notes": out["notes"],
+    }
 
 
 @router.get("/reduction/macc", responses={**DENIED, **INVALID})
