@@ -332,10 +332,11 @@ def capital_recovery_factor(discount_rate: float, lifetime_yr: float) -> float:
     if not math.isfinite(lifetime_yr) or lifetime_yr <= 0:
         msg = f"lifetime_yr(={lifetime_yr}) must be > 0; give the service life in years"
         raise ValidationError(msg)
-    if discount_rate == 0:
+    # (1 + r)^n - 1 through expm1/log1p: exact for rates too small for (1 + r)^n - 1.
+    grown = math.expm1(lifetime_yr * math.log1p(discount_rate))
+    if grown <= 0.0:
         return 1.0 / lifetime_yr
-    growth = (1.0 + discount_rate) ** lifetime_yr
-    return discount_rate * growth / (growth - 1.0)
+    return discount_rate * (grown + 1.0) / grown
 
 
 def annualised_cost_cny_per_yr(measure: Measure, discount_rate: float) -> float:

@@ -41,7 +41,7 @@ from carbontwin.forecasting import GradientBoosting
 from carbontwin.optimizers import Batteries, DispatchProblem, baseline_rule, solve
 from carbontwin.optimizers.check import costs
 from carbontwin.runtime.control import issue_setpoints
-from carbontwin.runtime.forecast import park_weather
+from carbontwin.runtime.forecast import FIRST_DAY, LAST_DAY, park_weather
 from carbontwin.runtime.simulate import HISTORY_S, history_series
 from carbontwin.store import Store
 from carbontwin.twin.tariff import tou_price_cny_per_kwh
@@ -409,6 +409,12 @@ def propose_day_ahead(
         little history before ``day`` to forecast it.
     """
     day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    if not FIRST_DAY <= day <= LAST_DAY:
+        msg = f"day {day} is outside {FIRST_DAY}..{LAST_DAY}; plan a day of the park's life"
+        raise ValidationError(msg)
+    if mode not in ("dispatch", "advice"):
+        msg = f"mode {mode!r} is not dispatch or advice"
+        raise ValidationError(msg)
     sites = battery_sites(park)
     if not sites:
         msg = f"park {park.id} has no battery at a metered grid connection to plan"

@@ -452,3 +452,10 @@ def test_demo_portfolio_meets_target_and_rules(demo):
     deep = choose_portfolio(demo, 300_000, 500e6, 0.06, year=2030)
     assert {"M13-E06-GREENPOWER", "M15-E10-CCUS"} <= set(deep.units)
     assert deep.marginal_cost_cny_per_tco2e >= 0
+
+
+def test_the_capital_recovery_factor_of_a_vanishing_rate_is_one_over_the_life():
+    from carbontwin.optimizers.portfolio import capital_recovery_factor
+
+    assert capital_recovery_factor(5e-324, 25) == pytest.approx(1 / 25)
+    assert capital_recovery_factor(1e-12, 10) == pytest.approx(0.1, rel=1e-9)

@@ -51,7 +51,9 @@ class RunIn(BaseModel):
     """What to run."""
 
     scenarios: list[str] | None = Field(None, description="default: all")
-    draws: int = Field(2000, ge=0, le=200_000, description="Monte Carlo draws per scenario")
+    draws: int = Field(
+        2000, ge=0, le=20_000, description="Monte Carlo draws per scenario (the CLI runs more)"
+    )
     seed: int = Field(0, ge=0, le=2**31 - 1)
     by_year: int = Field(2030, ge=2000, le=2100)
     sensitivity: bool = Field(False, description="tornado and suggestions of each scenario")
