@@ -225,8 +225,13 @@ def lp_first(
     tol_kw: float = 1e-6,
     max_rounds: int = 5,
     binaries: Literal["auto", "all", "none"] = "auto",
+    time_limit_s: float | None = None,
 ) -> _Run:
     """Solve the base model in ``h``, adding binaries only where a battery charges and discharges.
+
+    ``time_limit_s`` limits each HiGHS run [s]: HiGHS counts its ``time_limit`` against the
+    run time a ``Highs`` object has accumulated over all its runs, so a model re-solved
+    in place gets the limit as that total plus ``time_limit_s`` before each run.
 
     After a MILP run, the binaries' values are fixed (each pair may then only charge or only
     discharge) and the model is re-solved as an LP, so the returned schedule has exact
@@ -247,6 +252,8 @@ def lp_first(
         ihi = np.concatenate([b.col_hi[b.integer] for b in lay.blocks])
 
     def run() -> str:
+        if time_limit_s is not None:
+            h.setOptionValue("time_limit", h.getRunTime() + time_limit_s)
         t0 = time.perf_counter()
         h.run()
         out.solve_s += time.perf_counter() - t0

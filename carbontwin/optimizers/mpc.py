@@ -350,6 +350,7 @@ class RollingDispatch:
             **_initial_asset_state(problem),
         )
         self._opts = opts
+        self._time_limit_s = None if time_limit_s is None else float(time_limit_s)
         self._extra = extra_constraints
         self._build(problem)
         self._raw = problem  # the last window as given, before the state is applied
@@ -493,7 +494,9 @@ class RollingDispatch:
             self._build(p)
         else:
             self._update(p)
-        run = lp_first(self._highs, p, self.layout, tol_kw=self.tol_kw)
+        run = lp_first(
+            self._highs, p, self.layout, tol_kw=self.tol_kw, time_limit_s=self._time_limit_s
+        )
         binaries = bool(run.pairs.size)
         remove_binaries(self._highs, p, self.layout, self._base)
         if run.ok:

@@ -177,3 +177,16 @@ def test_user_rows_survive_the_removal_of_binaries(dump_problem):
     plan = mpc.solve()
     assert plan.binaries_needed and mpc.highs.getNumRow() == rows
     assert plan.charge_kw[0, 0] <= 1e-9
+
+
+def test_the_time_limit_holds_for_each_window_not_the_model_s_life(d1_b10):
+    # HiGHS counts time_limit against the run time a Highs object accumulates over all its
+    # runs: each re-solve gets the time used so far plus the limit.
+    from carbontwin.optimizers import RollingDispatch
+
+    rd = RollingDispatch(d1_b10, time_limit_s=30.0)
+    for _ in range(3):
+        plan = rd.solve(d1_b10)
+        assert plan.source == "optimal"
+    _, limit = rd.highs.getOptionValue("time_limit")
+    assert 30.0 < limit <= rd.highs.getRunTime() + 30.0  # not the bare 30 s of a fresh model
