@@ -110,6 +110,7 @@ VALUES: dict[str, tuple[Any, Any]] = {
     "period": ("2025-02", "2025-02"),
     "day": ("2025-02-28", "2025-02-28"),
     "inventory_id": (first_inventory, first_inventory),
+    "strategy_id": (1, 1),
 }
 #: Per path: values of parameters whose meaning depends on the route.
 DATES = {
