@@ -14,12 +14,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
-
 from carbontwin.core.errors import ConsistencyError, ValidationError
 from carbontwin.store.errors import NotFoundError
 from carbontwin.store.models import StrategyRow
-from carbontwin.store.parts import StorePart, columns
+from carbontwin.store.parts import StorePart, columns, newest_first
 
 __all__ = ["MODES", "STRATEGY_STATUSES", "TRANSITIONS", "StrategiesMixin"]
 
@@ -124,10 +122,7 @@ class StrategiesMixin(StorePart):
         self, park_id: str, *, status: Sequence[str] | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
         """Return a park's strategies, newest first, optionally by status."""
-        query = sa.select(StrategyRow).where(StrategyRow.park_id == park_id)
-        if status is not None:
-            query = query.where(StrategyRow.status.in_(list(status)))
-        query = query.order_by(StrategyRow.id.desc()).limit(limit)
+        query = newest_first(StrategyRow, park_id, status, None, limit)
         with self._reading("reading strategies") as session:
             return [columns(r) for r in session.scalars(query)]
 
